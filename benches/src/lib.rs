@@ -1,0 +1,1 @@
+//! Inputs and baselines shared by the benchmarks.

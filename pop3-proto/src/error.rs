@@ -1,0 +1,1 @@
+//! Errors of every layer, small enums a caller can match on.

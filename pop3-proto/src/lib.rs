@@ -1,0 +1,34 @@
+//! # pop3-proto
+//!
+//! A sans-IO codec for the POP3 family of protocols: pure client and server state
+//! machines that consume and emit byte buffers, with no sockets, threads, clock or
+//! runtime inside.
+//!
+//! The crate is organised as data flows through it:
+//!
+//! | module | holds |
+//! |---|---|
+//! | [`framing`] | finding line ends with memchr, line-length limits and resynchronisation |
+//! | [`dot`] | streaming dot-unstuffing of multi-line bodies and stuffing for output |
+//! | [`types`] | the typed POP3 vocabulary: commands, replies, capabilities, codes, secrets |
+//! | [`encode`] | typed values to wire bytes |
+//!
+//! Parsing (with `nom`) is private to the crate; its results come out as the typed
+//! values of [`types`] and its failures as the errors of [`error`].
+#![cfg_attr(not(feature = "std"), no_std)]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+#![cfg_attr(
+    not(test),
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+extern crate alloc;
+
+pub mod error;
+pub mod secret;
