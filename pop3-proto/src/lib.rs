@@ -31,4 +31,6 @@
 extern crate alloc;
 
 pub mod error;
+mod parse;
 pub mod secret;
+pub mod types;

@@ -1,0 +1,181 @@
+//! Capabilities of a CAPA reply (RFC 2449 §5-6 and the RFCs that add to it).
+
+use alloc::vec::Vec;
+use core::fmt;
+
+use super::{Mechanism, Text, ValueError};
+
+/// How long the server keeps mail (R2449-16).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Expire {
+    /// Kept at least this many days; 0 means the client may not leave mail.
+    Days(u32),
+    /// Never deleted by the server.
+    Never,
+}
+
+/// One capability line (SPEC.md §4.2). The thirteen known capabilities are typed
+/// with their arguments; any other line is kept as it came, never rejected
+/// (R2449-12).
+///
+/// ```
+/// use pop3_proto::types::{Capability, Expire};
+/// let c = Capability::Expire { expire: Expire::Days(60), per_user: false };
+/// assert_eq!(c.tag(), b"EXPIRE");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
+pub enum Capability {
+    /// `TOP` (RFC 2449 §6.1).
+    Top,
+    /// `USER` (RFC 2449 §6.2).
+    User,
+    /// `SASL mech...` (RFC 5034 §3).
+    Sasl(Vec<Mechanism>),
+    /// `RESP-CODES` (RFC 2449 §6.4).
+    RespCodes,
+    /// `LOGIN-DELAY seconds [USER]` (R2449-15).
+    LoginDelay {
+        /// Seconds between logins.
+        seconds: u32,
+        /// `USER`: the value varies by user; ask again after login.
+        per_user: bool,
+    },
+    /// `PIPELINING` (R2449-17).
+    Pipelining,
+    /// `EXPIRE days|NEVER [USER]` (R2449-16).
+    Expire {
+        /// The retention.
+        expire: Expire,
+        /// `USER`: the value varies by user; ask again after login.
+        per_user: bool,
+    },
+    /// `UIDL` (RFC 2449 §6.8).
+    Uidl,
+    /// `IMPLEMENTATION text` (R2449-18): for information only.
+    Implementation(Text),
+    /// `STLS` (R2595-2).
+    Stls,
+    /// `AUTH-RESP-CODE` (R3206-1).
+    AuthRespCode,
+    /// `UTF8 [USER]` (R6856-5).
+    Utf8 {
+        /// `USER`: UTF-8 is accepted in USER, PASS and APOP.
+        user: bool,
+    },
+    /// `LANG` (R6856-6).
+    Lang,
+    /// Any other capability line, kept as it came.
+    Other(OtherCapability),
+}
+
+impl Capability {
+    /// The capability's tag, upper case for the typed ones.
+    pub fn tag(&self) -> &[u8] {
+        match self {
+            Capability::Top => b"TOP",
+            Capability::User => b"USER",
+            Capability::Sasl(_) => b"SASL",
+            Capability::RespCodes => b"RESP-CODES",
+            Capability::LoginDelay { .. } => b"LOGIN-DELAY",
+            Capability::Pipelining => b"PIPELINING",
+            Capability::Expire { .. } => b"EXPIRE",
+            Capability::Uidl => b"UIDL",
+            Capability::Implementation(_) => b"IMPLEMENTATION",
+            Capability::Stls => b"STLS",
+            Capability::AuthRespCode => b"AUTH-RESP-CODE",
+            Capability::Utf8 { .. } => b"UTF8",
+            Capability::Lang => b"LANG",
+            Capability::Other(o) => o.tag(),
+        }
+    }
+}
+
+/// A capability line this crate has no type for: its tag (`1*cchar`, R2449-8) and
+/// the rest of the line after the first space.
+///
+/// It cannot hold a line that reads as one of the typed capabilities (that line
+/// has its own variant), so every capability has one representation. A known tag
+/// with arguments the typed form does not allow (`LOGIN-DELAY soon`) is kept here.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OtherCapability {
+    tag: Vec<u8>,
+    args: Option<Text>,
+}
+
+/// `cchar = %x21-2D / %x2F-7F`: printable, excluding ".".
+fn is_cchar(b: u8) -> bool {
+    (0x21..=0x7E).contains(&b) && b != b'.'
+}
+
+impl OtherCapability {
+    /// The longest tag.
+    pub const MAX_TAG: usize = 64;
+
+    /// Builds an unknown capability line from its tag and the text after it.
+    pub fn new(tag: impl Into<Vec<u8>>, args: Option<Text>) -> Result<Self, ValueError> {
+        let tag = tag.into();
+        if tag.is_empty() {
+            return Err(ValueError::Empty {
+                what: "capability tag",
+            });
+        }
+        if tag.len() > Self::MAX_TAG {
+            return Err(ValueError::TooLong {
+                what: "capability tag",
+                len: tag.len(),
+                max: Self::MAX_TAG,
+            });
+        }
+        if let Some(offset) = tag.iter().position(|&b| !is_cchar(b)) {
+            return Err(ValueError::ForbiddenByte {
+                what: "capability tag",
+                byte: tag.get(offset).copied().unwrap_or_default(),
+                offset,
+            });
+        }
+        let other = OtherCapability { tag, args };
+        if crate::parse::is_typed_capability(&other) {
+            return Err(ValueError::Reserved {
+                what: "capability line of a typed capability",
+            });
+        }
+        Ok(other)
+    }
+
+    /// The tag, as it came.
+    pub fn tag(&self) -> &[u8] {
+        &self.tag
+    }
+
+    /// The text after the tag and one space, if there was a space.
+    pub fn args(&self) -> Option<&Text> {
+        self.args.as_ref()
+    }
+}
+
+impl fmt::Debug for OtherCapability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "OtherCapability({}", self.tag.escape_ascii())?;
+        if let Some(args) = &self.args {
+            write!(f, " {}", args.as_bytes().escape_ascii())?;
+        }
+        f.write_str(")")
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for OtherCapability {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        let len = u.int_in_range(1..=12usize)?;
+        let mut tag = Vec::with_capacity(len + 2);
+        tag.extend_from_slice(b"X-");
+        for _ in 0..len {
+            let b: u8 = u.arbitrary()?;
+            tag.push(if is_cchar(b) { b } else { b'Q' });
+        }
+        let args: Option<Text> = u.arbitrary()?;
+        OtherCapability::new(tag, args).map_err(|_| arbitrary::Error::IncorrectFormat)
+    }
+}
