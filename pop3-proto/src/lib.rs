@@ -12,6 +12,8 @@
 //! | [`dot`] | streaming dot-unstuffing of multi-line bodies and stuffing for output |
 //! | [`types`] | the typed POP3 vocabulary: commands, replies, capabilities, codes, secrets |
 //! | [`encode`] | typed values to wire bytes |
+//! | [`sasl`] | AUTH mechanisms (PLAIN, LOGIN, CRAM-MD5, SCRAM, OAuth, EXTERNAL), strict base64, mechanism choice |
+//! | [`apop`] | APOP timestamps (validated) and digests |
 //!
 //! Parsing (with `nom`) is private to the crate; its results come out as the typed
 //! values of [`types`] and its failures as the errors of [`error`].
@@ -30,7 +32,9 @@
 
 extern crate alloc;
 
+pub mod apop;
 pub mod error;
 mod parse;
+pub mod sasl;
 pub mod secret;
 pub mod types;

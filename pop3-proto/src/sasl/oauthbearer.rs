@@ -1,0 +1,388 @@
+//! `OAUTHBEARER` (RFC 7628): `n,a=user,` `\x01host=H\x01port=P\x01auth=Bearer T\x01\x01`;
+//! on failure the server sends a JSON error challenge (R7628-2), the client answers with a
+//! single `\x01` (base64 `AQ==`), and the server fails.
+
+use super::xoauth2::{bearer_token, valid_token};
+use super::{
+    authorize, json_escape, parse_name, valid_name, AuthFailure, ClientMechanism, CredentialStore,
+    SaslError, ServerMechanism, ServerStep, SPENT,
+};
+use crate::secret::Secret;
+use alloc::borrow::Cow;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// Escapes a GS2 `saslname` (RFC 5801): `=` as `=3D`, `,` as `=2C`.
+pub(crate) fn escape_saslname(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '=' => out.push_str("=3D"),
+            ',' => out.push_str("=2C"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Undoes [`escape_saslname`]; `None` when `=` is followed by anything but `2C` / `3D`, or
+/// a raw `,` appears (RFC 5802 §5.1: the server MUST fail).
+pub(crate) fn unescape_saslname(raw: &[u8]) -> Option<Cow<'_, [u8]>> {
+    if raw.contains(&b',') {
+        return None;
+    }
+    if !raw.contains(&b'=') {
+        return Some(Cow::Borrowed(raw));
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut rest = raw;
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'=' {
+            let (code, after) = tail.split_at_checked(2)?;
+            out.push(match code {
+                b"2C" => b',',
+                b"3D" => b'=',
+                _ => return None,
+            });
+            rest = after;
+        } else {
+            out.push(b);
+            rest = tail;
+        }
+    }
+    Some(Cow::Owned(out))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ClientState {
+    Start,
+    Sent,
+    Answered,
+}
+
+/// The client side of `OAUTHBEARER` (RFC 7628). Cleartext (a bearer token): use it over
+/// TLS only (R7628-3).
+///
+/// ```
+/// use pop3_proto::sasl::{ClientMechanism, OAuthBearerClient};
+/// let mut m = OAuthBearerClient::new("user@example.com", b"vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg==".to_vec())?
+///     .with_host("server.example.com")?
+///     .with_port(110);
+/// let ir = m.initial_response()?.unwrap();
+/// assert!(ir.expose_secret().starts_with(b"n,a=user@example.com,\x01host=server.example.com\x01port=110\x01auth=Bearer "));
+/// // The error challenge is answered with a single 0x01 (R7628-2).
+/// assert_eq!(m.respond(br#"{"status":"invalid_token"}"#)?.expose_secret(), b"\x01");
+/// # Ok::<(), pop3_proto::sasl::SaslError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct OAuthBearerClient {
+    user: String,
+    token: Secret<Vec<u8>>,
+    host: Option<String>,
+    port: Option<u16>,
+    two_step: bool,
+    state: ClientState,
+    error: Option<Vec<u8>>,
+}
+
+impl OAuthBearerClient {
+    /// A client logging in as `user` (sent as the GS2 authorization identity `a=`) with an
+    /// OAuth 2.0 access token. Fails when the user name is empty or has a control
+    /// character, or the token is not printable ASCII.
+    pub fn new(user: &str, token: impl Into<Secret<Vec<u8>>>) -> Result<Self, SaslError> {
+        let token = token.into();
+        if !valid_name(user) {
+            return Err(SaslError::InvalidInput("OAUTHBEARER user name"));
+        }
+        if !valid_token(token.expose_secret()) {
+            return Err(SaslError::InvalidInput("OAUTHBEARER token"));
+        }
+        Ok(OAuthBearerClient {
+            user: String::from(user),
+            token,
+            host: None,
+            port: None,
+            two_step: false,
+            state: ClientState::Start,
+            error: None,
+        })
+    }
+
+    /// Sends `host=` (the server's host name, R7628-1). Fails on a control character or
+    /// space.
+    pub fn with_host(mut self, host: &str) -> Result<Self, SaslError> {
+        if host.is_empty() || !host.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+            return Err(SaslError::InvalidInput("OAUTHBEARER host"));
+        }
+        self.host = Some(String::from(host));
+        Ok(self)
+    }
+
+    /// Sends `port=` (the server's port, R7628-1).
+    pub fn with_port(mut self, port: u16) -> Self {
+        self.port = Some(port);
+        self
+    }
+
+    /// Always sends the initial response on its own line after the empty challenge.
+    pub fn force_two_step(mut self) -> Self {
+        self.two_step = true;
+        self
+    }
+
+    fn message(&mut self) -> Secret<Vec<u8>> {
+        use core::fmt::Write as _;
+        self.state = ClientState::Sent;
+        let mut head = String::from("n,a=");
+        head.push_str(&escape_saslname(&self.user));
+        head.push_str(",\x01");
+        if let Some(host) = &self.host {
+            head.push_str("host=");
+            head.push_str(host);
+            head.push('\x01');
+        }
+        if let Some(port) = self.port {
+            // Writing to a String cannot fail.
+            let _ = write!(head, "port={port}\x01");
+        }
+        head.push_str("auth=Bearer ");
+        let token = self.token.expose_secret();
+        let mut msg = Vec::with_capacity(head.len() + token.len() + 2);
+        msg.extend_from_slice(head.as_bytes());
+        msg.extend_from_slice(token);
+        msg.extend_from_slice(b"\x01\x01");
+        Secret::new(msg)
+    }
+}
+
+impl ClientMechanism for OAuthBearerClient {
+    fn name(&self) -> &str {
+        "OAUTHBEARER"
+    }
+
+    fn is_cleartext(&self) -> bool {
+        true
+    }
+
+    fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
+        if self.state != ClientState::Start {
+            return Err(SaslError::UnexpectedChallenge);
+        }
+        Ok(Some(self.message()))
+    }
+
+    fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
+        match self.state {
+            ClientState::Start if challenge.is_empty() => Ok(self.message()),
+            ClientState::Start => Err(SaslError::MalformedChallenge(
+                "OAUTHBEARER challenge before the initial response",
+            )),
+            ClientState::Sent => {
+                // R7628-2: any challenge now is the error report; answer with kvsep alone.
+                self.error = Some(challenge.to_vec());
+                self.state = ClientState::Answered;
+                Ok(Secret::new(b"\x01".to_vec()))
+            }
+            ClientState::Answered => Err(SaslError::UnexpectedChallenge),
+        }
+    }
+
+    fn separate_initial_response(&self) -> bool {
+        self.two_step
+    }
+
+    fn server_error(&self) -> Option<&[u8]> {
+        self.error.as_deref()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Start,
+    Waiting,
+    ErrorSent,
+    Done,
+}
+
+/// The server side of `OAUTHBEARER` (RFC 7628), checking through
+/// [`CredentialStore::check_bearer`].
+///
+/// A client response that does not parse (no GS2 header, channel binding requested, no
+/// `auth=`) fails at once. An `auth=` value that is not a valid `Bearer` token, or a token the
+/// store refuses, gets the JSON error challenge (`{"status":"invalid_token",...}`,
+/// R7628-2); whatever the client answers then (normally `\x01`), the exchange fails with
+/// [`AuthFailure::BadCredentials`]. `host=`, `port=` and unknown keys are ignored.
+#[derive(Debug, Clone)]
+pub struct OAuthBearerServer {
+    scope: Option<String>,
+    openid_configuration: Option<String>,
+    state: State,
+}
+
+impl OAuthBearerServer {
+    /// A fresh exchange.
+    pub fn new() -> Self {
+        OAuthBearerServer {
+            scope: None,
+            openid_configuration: None,
+            state: State::Start,
+        }
+    }
+
+    /// Names the needed scope in the error challenge.
+    pub fn with_scope(mut self, scope: &str) -> Self {
+        self.scope = Some(String::from(scope));
+        self
+    }
+
+    /// Names the OpenID discovery document in the error challenge.
+    pub fn with_openid_configuration(mut self, url: &str) -> Self {
+        self.openid_configuration = Some(String::from(url));
+        self
+    }
+
+    fn error_json(&self) -> Vec<u8> {
+        let mut json = String::from(r#"{"status":"invalid_token""#);
+        for (key, value) in [
+            ("scope", &self.scope),
+            ("openid-configuration", &self.openid_configuration),
+        ] {
+            if let Some(value) = value {
+                json.push_str(",\"");
+                json.push_str(key);
+                json.push_str("\":\"");
+                json_escape(&mut json, value);
+                json.push('"');
+            }
+        }
+        json.push('}');
+        json.into_bytes()
+    }
+
+    /// Parses `gs2-header kvsep *kvpair kvsep`; returns the authzid and the `auth` value.
+    fn parse(message: &[u8]) -> Result<(Option<String>, &[u8]), &'static str> {
+        let rest = match message.split_first() {
+            Some((b'n' | b'y', rest)) => rest,
+            Some((b'p', _)) => return Err("OAUTHBEARER does not support channel binding"),
+            _ => return Err("OAUTHBEARER needs a GS2 header"),
+        };
+        let rest = rest.strip_prefix(b",").ok_or("bad GS2 header")?;
+        let comma = rest
+            .iter()
+            .position(|&b| b == b',')
+            .ok_or("bad GS2 header")?;
+        let (authzid, rest) = rest.split_at(comma);
+        let rest = rest.get(1..).unwrap_or_default();
+        let authzid = if authzid.is_empty() {
+            None
+        } else {
+            let raw = authzid.strip_prefix(b"a=").ok_or("bad GS2 authzid")?;
+            let name = unescape_saslname(raw).ok_or("bad GS2 authzid escaping")?;
+            Some(String::from(parse_name(&name).ok_or("bad GS2 authzid")?))
+        };
+        let pairs = rest
+            .strip_prefix(b"\x01")
+            .and_then(|r| r.strip_suffix(b"\x01"))
+            .ok_or("OAUTHBEARER key/value pairs must be framed by ^A")?;
+        let mut auth = None;
+        if !pairs.is_empty() {
+            let pairs = pairs
+                .strip_suffix(b"\x01")
+                .ok_or("unterminated key/value pair")?;
+            for pair in pairs.split(|&b| b == 1) {
+                let eq = pair
+                    .iter()
+                    .position(|&b| b == b'=')
+                    .ok_or("key/value pair without =")?;
+                let (key, value) = pair.split_at(eq);
+                if key.is_empty() || !key.iter().all(u8::is_ascii_alphabetic) {
+                    return Err("bad key in key/value pair");
+                }
+                if key == b"auth" {
+                    auth = Some(value.get(1..).unwrap_or_default());
+                }
+            }
+        }
+        Ok((authzid, auth.ok_or("OAUTHBEARER needs auth=")?))
+    }
+
+    fn check(&mut self, message: &[u8], store: &dyn CredentialStore) -> ServerStep {
+        let (authzid, auth) = match Self::parse(message) {
+            Ok(parsed) => parsed,
+            Err(why) => {
+                self.state = State::Done;
+                return ServerStep::Failure(AuthFailure::Malformed(why));
+            }
+        };
+        let verdict = match bearer_token(auth) {
+            Some(token) => store.check_bearer(authzid.as_deref(), token),
+            None => Ok(None),
+        };
+        match verdict {
+            Ok(Some(authcid)) => {
+                self.state = State::Done;
+                authorize(store, &authcid, authzid.as_deref())
+            }
+            Ok(None) => {
+                self.state = State::ErrorSent;
+                ServerStep::Challenge(self.error_json())
+            }
+            Err(e) => {
+                self.state = State::Done;
+                ServerStep::Failure(e.into())
+            }
+        }
+    }
+}
+
+impl Default for OAuthBearerServer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ServerMechanism for OAuthBearerServer {
+    fn name(&self) -> &str {
+        "OAUTHBEARER"
+    }
+
+    fn is_cleartext(&self) -> bool {
+        true
+    }
+
+    fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
+        match (self.state, response) {
+            (State::Start, None) => {
+                self.state = State::Waiting;
+                ServerStep::Challenge(Vec::new())
+            }
+            (State::Start | State::Waiting, Some(message)) => self.check(message, store),
+            (State::ErrorSent, _) => {
+                self.state = State::Done;
+                ServerStep::Failure(AuthFailure::BadCredentials)
+            }
+            (State::Waiting, None) | (State::Done, _) => {
+                self.state = State::Done;
+                SPENT
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saslname_escaping_round_trips() {
+        let e = escape_saslname("a=b,c");
+        assert_eq!(e, "a=3Db=2Cc");
+        assert_eq!(
+            unescape_saslname(e.as_bytes()).as_deref(),
+            Some(&b"a=b,c"[..])
+        );
+        assert!(unescape_saslname(b"a=2").is_none());
+        assert!(unescape_saslname(b"a=41").is_none());
+        assert!(unescape_saslname(b"a,b").is_none());
+    }
+}

@@ -1,0 +1,187 @@
+//! `PLAIN` (RFC 4616): one client message `[authzid] NUL authcid NUL passwd`.
+
+use super::{
+    authorize, parse_name, valid_name, AuthFailure, ClientMechanism, CredentialStore, SaslError,
+    ServerMechanism, ServerStep, SPENT,
+};
+use crate::secret::Secret;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// The client side of `PLAIN` (RFC 4616). Cleartext: use it over TLS only (R4616-2).
+///
+/// ```
+/// use pop3_proto::sasl::{ClientMechanism, PlainClient};
+/// let mut m = PlainClient::new("test", b"test".to_vec())?;
+/// let ir = m.initial_response()?.unwrap();
+/// assert_eq!(ir.expose_secret(), b"\0test\0test");
+/// # Ok::<(), pop3_proto::sasl::SaslError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PlainClient {
+    authzid: Option<String>,
+    authcid: String,
+    password: Secret<Vec<u8>>,
+    sent: bool,
+}
+
+impl PlainClient {
+    /// A client authenticating as `authcid` with `password`. Fails when the user name is
+    /// empty or has a control character, or the password contains a NUL (R4616-1).
+    pub fn new(authcid: &str, password: impl Into<Secret<Vec<u8>>>) -> Result<Self, SaslError> {
+        let password = password.into();
+        if !valid_name(authcid) {
+            return Err(SaslError::InvalidInput("PLAIN authentication identity"));
+        }
+        if password.expose_secret().contains(&0) {
+            return Err(SaslError::InvalidInput("PLAIN password (NUL inside)"));
+        }
+        Ok(PlainClient {
+            authzid: None,
+            authcid: String::from(authcid),
+            password,
+            sent: false,
+        })
+    }
+
+    /// Asks to act as `authzid` (sent as the first field; an empty one is left out).
+    pub fn with_authzid(mut self, authzid: &str) -> Result<Self, SaslError> {
+        if authzid.is_empty() {
+            self.authzid = None;
+            return Ok(self);
+        }
+        if !valid_name(authzid) {
+            return Err(SaslError::InvalidInput("PLAIN authorization identity"));
+        }
+        self.authzid = Some(String::from(authzid));
+        Ok(self)
+    }
+
+    fn message(&mut self) -> Secret<Vec<u8>> {
+        self.sent = true;
+        let authzid = self.authzid.as_deref().unwrap_or("");
+        let pw = self.password.expose_secret();
+        let mut msg = Vec::with_capacity(authzid.len() + self.authcid.len() + pw.len() + 2);
+        msg.extend_from_slice(authzid.as_bytes());
+        msg.push(0);
+        msg.extend_from_slice(self.authcid.as_bytes());
+        msg.push(0);
+        msg.extend_from_slice(pw);
+        Secret::new(msg)
+    }
+}
+
+impl ClientMechanism for PlainClient {
+    fn name(&self) -> &str {
+        "PLAIN"
+    }
+
+    fn is_cleartext(&self) -> bool {
+        true
+    }
+
+    fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
+        if self.sent {
+            return Err(SaslError::UnexpectedChallenge);
+        }
+        Ok(Some(self.message()))
+    }
+
+    fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
+        if self.sent || !challenge.is_empty() {
+            return Err(SaslError::UnexpectedChallenge);
+        }
+        Ok(self.message())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Start,
+    Waiting,
+    Done,
+}
+
+/// The server side of `PLAIN` (RFC 4616), checking through
+/// [`CredentialStore::check_password`]. Accepts fields of any length (at least the 255
+/// octets R4616-1 requires; the server machine's line cap bounds them).
+#[derive(Debug, Clone)]
+pub struct PlainServer {
+    state: State,
+}
+
+impl PlainServer {
+    /// A fresh exchange.
+    pub fn new() -> Self {
+        PlainServer {
+            state: State::Start,
+        }
+    }
+
+    fn check(message: &[u8], store: &dyn CredentialStore) -> ServerStep {
+        let mut fields = message.splitn(3, |&b| b == 0);
+        let (Some(authzid), Some(authcid), Some(password)) =
+            (fields.next(), fields.next(), fields.next())
+        else {
+            return ServerStep::Failure(AuthFailure::Malformed(
+                "PLAIN needs three NUL-separated fields",
+            ));
+        };
+        if password.contains(&0) {
+            return ServerStep::Failure(AuthFailure::Malformed("NUL inside a PLAIN field"));
+        }
+        let Some(authcid) = parse_name(authcid) else {
+            return ServerStep::Failure(AuthFailure::Malformed("PLAIN authentication identity"));
+        };
+        let authzid = if authzid.is_empty() {
+            None
+        } else {
+            match parse_name(authzid) {
+                Some(z) => Some(z),
+                None => {
+                    return ServerStep::Failure(AuthFailure::Malformed(
+                        "PLAIN authorization identity",
+                    ))
+                }
+            }
+        };
+        match store.check_password(authcid, password) {
+            Ok(true) => authorize(store, authcid, authzid),
+            Ok(false) => ServerStep::Failure(AuthFailure::BadCredentials),
+            Err(e) => ServerStep::Failure(e.into()),
+        }
+    }
+}
+
+impl Default for PlainServer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl ServerMechanism for PlainServer {
+    fn name(&self) -> &str {
+        "PLAIN"
+    }
+
+    fn is_cleartext(&self) -> bool {
+        true
+    }
+
+    fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
+        match (self.state, response) {
+            (State::Start, None) => {
+                self.state = State::Waiting;
+                ServerStep::Challenge(Vec::new())
+            }
+            (State::Start | State::Waiting, Some(message)) => {
+                self.state = State::Done;
+                Self::check(message, store)
+            }
+            (State::Waiting, None) | (State::Done, _) => {
+                self.state = State::Done;
+                SPENT
+            }
+        }
+    }
+}
