@@ -30,5 +30,7 @@
 
 extern crate alloc;
 
+pub mod dot;
 pub mod error;
+pub mod framing;
 pub mod secret;
