@@ -10,11 +10,11 @@
 //! |---|---|
 //! | [`framing`] | finding line ends with memchr, line-length limits and resynchronisation |
 //! | [`dot`] | streaming dot-unstuffing of multi-line bodies and stuffing for output |
-//! | [`types`] | the typed POP3 vocabulary: commands, replies, capabilities, codes, secrets |
-//! | [`encode`] | typed values to wire bytes |
+//! | `types` | the typed POP3 vocabulary: commands, replies, capabilities, codes, secrets |
+//! | `encode` | typed values to wire bytes |
 //!
 //! Parsing (with `nom`) is private to the crate; its results come out as the typed
-//! values of [`types`] and its failures as the errors of [`error`].
+//! values of `types` and its failures as the errors of [`error`].
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
