@@ -33,7 +33,9 @@
 extern crate alloc;
 
 pub mod apop;
+pub mod dot;
 pub mod error;
+pub mod framing;
 mod parse;
 pub mod sasl;
 pub mod secret;

@@ -1,0 +1,449 @@
+//! Streaming un-stuffing of multi-line response bodies (client side).
+
+use bytes::{Buf, Bytes, BytesMut};
+use memchr::memmem::Finder;
+
+use super::DotError;
+
+/// Options of a [`BodyDecoder`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct DecoderConfig {
+    /// Lenient mode (E-5, IMPL-18): a bare `\n` also ends a line and `.\n` also ends the
+    /// body. When `false` (strict, the default) only CRLF ends a line and a bare LF is
+    /// ordinary content.
+    pub allow_bare_lf: bool,
+    /// Lenient mode only: hand out every bare-LF line end as CRLF (TV-9). Ignored in
+    /// strict mode, where a bare LF is content and is kept as it is.
+    pub lf_to_crlf: bool,
+    /// The largest body, in octets after un-stuffing, the decoder hands out. Exceeding it
+    /// gives [`DotError::BodyTooLarge`]; see [`BodyDecoder::decode`] for what follows.
+    pub max_body: Option<u64>,
+}
+
+impl DecoderConfig {
+    /// Strict: CRLF line ends only, no conversion, no limit (the default).
+    pub const STRICT: Self = Self {
+        allow_bare_lf: false,
+        lf_to_crlf: false,
+        max_body: None,
+    };
+    /// Lenient: a bare LF is a line end too and `.\n` ends the body; line ends are handed
+    /// out as they came.
+    pub const LENIENT: Self = Self {
+        allow_bare_lf: true,
+        lf_to_crlf: false,
+        max_body: None,
+    };
+    /// Lenient, handing out bare-LF line ends as CRLF.
+    pub const LENIENT_CRLF: Self = Self {
+        allow_bare_lf: true,
+        lf_to_crlf: true,
+        max_body: None,
+    };
+
+    /// The same configuration with [`max_body`](Self::max_body) set.
+    pub const fn with_max_body(self, max_body: Option<u64>) -> Self {
+        Self {
+            allow_bare_lf: self.allow_bare_lf,
+            lf_to_crlf: self.lf_to_crlf,
+            max_body,
+        }
+    }
+}
+
+/// One result of [`BodyDecoder::decode`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BodyPiece {
+    /// The next bytes of the body, un-stuffed. Never empty. A slice of the input (zero
+    /// copy), or one of the short static strings `"\r"` / `"\r\n"` when a byte held back
+    /// from an earlier chunk turns out to be content, or a bare LF is converted.
+    Data(Bytes),
+    /// The terminating line (`.` CRLF, or `.` LF in lenient mode) has been consumed: the
+    /// body is complete and the buffer starts right after the terminator.
+    End,
+    /// Everything in the buffer has been consumed; append more input and call again.
+    NeedMore,
+}
+
+/// Where the decoder stands between two bytes of the stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    /// At the start of a line (after a line end, or at the start of the body).
+    LineStart,
+    /// Inside a line; the previous byte was not `\r`.
+    Mid,
+    /// Inside a line; the previous byte was `\r` (strict mode needs it: `\r\n` may be
+    /// split across chunks).
+    Cr,
+    /// A line started with `.`, which was consumed and held back.
+    Dot,
+    /// A line started with `.\r`: both consumed, the `\r` held back.
+    DotCr,
+    /// Lenient conversion: a bare LF was consumed; `\r\n` is to be handed out next.
+    PendingCrLf,
+    /// The terminator has been consumed.
+    Done,
+}
+
+/// Input buffers the decoder consumes from the front of.
+trait Input {
+    fn bytes(&self) -> &[u8];
+    fn take(&mut self, n: usize) -> Bytes;
+    fn skip(&mut self, n: usize);
+}
+
+impl Input for BytesMut {
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    #[inline]
+    fn take(&mut self, n: usize) -> Bytes {
+        self.split_to(n).freeze()
+    }
+    #[inline]
+    fn skip(&mut self, n: usize) {
+        self.advance(n);
+    }
+}
+
+impl Input for Bytes {
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    #[inline]
+    fn take(&mut self, n: usize) -> Bytes {
+        self.split_to(n)
+    }
+    #[inline]
+    fn skip(&mut self, n: usize) {
+        self.advance(n);
+    }
+}
+
+/// Streaming un-stuffer of one multi-line body (R1939-11, R1939-13).
+///
+/// Feed it the bytes that follow the status line's CRLF, in chunks of any size; it hands
+/// out the body as zero-copy slices of the input. It finds only the places where a line
+/// starts with `.` (a `memmem` search for `"\n."`), so it does not walk the lines, and
+/// it never examines a byte twice: between chunks it carries a few bits of state, never
+/// bytes.
+///
+/// * A line that is exactly `.` CRLF ends the body and is not part of it.
+/// * Any other line starting with `.` loses exactly that first `.` (E-2: `..` gives
+///   `.`, `.x` gives `x` even from a server that did not stuff).
+/// * The CRLF before the terminator is part of the body.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use pop3_proto::dot::{BodyDecoder, BodyPiece, DecoderConfig};
+///
+/// let mut decoder = BodyDecoder::new(DecoderConfig::default());
+/// let mut buf = BytesMut::from(&b"line one\r\n..dot\r\n.\r\n+OK next"[..]);
+/// let mut body = Vec::new();
+/// loop {
+///     match decoder.decode(&mut buf).unwrap() {
+///         BodyPiece::Data(bytes) => body.extend_from_slice(&bytes),
+///         BodyPiece::End => break,
+///         BodyPiece::NeedMore => unreachable!("the terminator is in the buffer"),
+///     }
+/// }
+/// assert_eq!(body, b"line one\r\n.dot\r\n");
+/// assert_eq!(&buf[..], b"+OK next");
+/// ```
+#[derive(Clone, Debug)]
+pub struct BodyDecoder {
+    config: DecoderConfig,
+    state: State,
+    finder: Finder<'static>,
+    body_len: u64,
+    examined: u64,
+    skipping: bool,
+}
+
+impl BodyDecoder {
+    /// A decoder positioned at the start of a body.
+    pub fn new(config: DecoderConfig) -> Self {
+        Self {
+            config,
+            state: State::LineStart,
+            finder: Finder::new(b"\n."),
+            body_len: 0,
+            examined: 0,
+            skipping: false,
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> DecoderConfig {
+        self.config
+    }
+
+    /// Makes the decoder ready for the next body, keeping its configuration (and its
+    /// prepared searcher). Resets every counter.
+    pub fn reset(&mut self) {
+        self.state = State::LineStart;
+        self.body_len = 0;
+        self.examined = 0;
+        self.skipping = false;
+    }
+
+    /// Decodes from the front of `buf`, consuming what it processed, and returns one
+    /// piece. Loop until [`BodyPiece::End`] or [`BodyPiece::NeedMore`].
+    ///
+    /// After `End` the buffer starts right after the terminator, and further calls
+    /// return `End` without consuming anything.
+    ///
+    /// # Errors
+    ///
+    /// [`DotError::BodyTooLarge`] when handing out the next piece would take the body
+    /// past [`DecoderConfig::max_body`]. That piece has been consumed and is lost; the
+    /// body handed out so far is at most the limit. The decoder is then in *skip mode*:
+    /// if you keep calling `decode`, it consumes and discards the rest of the body (it
+    /// never returns `Data` again) and returns `End` after the terminator, so the session
+    /// resynchronises on the next response. Or drop the decoder and the connection.
+    pub fn decode(&mut self, buf: &mut BytesMut) -> Result<BodyPiece, DotError> {
+        self.decode_input(buf)
+    }
+
+    /// The same as [`decode`](Self::decode), over an immutable [`Bytes`] chunk (for IO
+    /// layers that hand out `Bytes`). Consumed bytes are removed from the front of `buf`.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use pop3_proto::dot::{BodyDecoder, BodyPiece, DecoderConfig};
+    ///
+    /// let mut decoder = BodyDecoder::new(DecoderConfig::default());
+    /// let mut body = Vec::new();
+    /// for chunk in [&b"a\r\n."[..], b".b\r\n.", b"\r", b"\n"] {
+    ///     let mut chunk = Bytes::copy_from_slice(chunk);
+    ///     while let BodyPiece::Data(d) = decoder.decode_bytes(&mut chunk).unwrap() {
+    ///         body.extend_from_slice(&d);
+    ///     }
+    /// }
+    /// assert!(decoder.is_done());
+    /// assert_eq!(body, b"a\r\n.b\r\n");
+    /// ```
+    pub fn decode_bytes(&mut self, buf: &mut Bytes) -> Result<BodyPiece, DotError> {
+        self.decode_input(buf)
+    }
+
+    /// Octets of body handed out so far (after un-stuffing and conversion).
+    pub fn body_len(&self) -> u64 {
+        self.body_len
+    }
+
+    /// `true` once the terminator has been consumed.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// `true` after [`DotError::BodyTooLarge`]: the rest of the body is being discarded.
+    pub fn is_skipping(&self) -> bool {
+        self.skipping
+    }
+
+    /// Total input octets examined so far. Every input byte up to the terminator is
+    /// examined exactly once, whatever the split, so this equals the octets consumed.
+    pub fn bytes_examined(&self) -> u64 {
+        self.examined
+    }
+
+    /// Call at end of input: `Err(DotError::Truncated)` if the terminator has not been
+    /// seen (the connection closed inside a body).
+    pub fn check_eof(&self) -> Result<(), DotError> {
+        if self.is_done() {
+            Ok(())
+        } else {
+            Err(DotError::Truncated)
+        }
+    }
+
+    fn decode_input<I: Input>(&mut self, buf: &mut I) -> Result<BodyPiece, DotError> {
+        loop {
+            match self.step(buf) {
+                BodyPiece::Data(data) => {
+                    if self.skipping {
+                        continue;
+                    }
+                    let len = self.body_len.saturating_add(data.len() as u64);
+                    if let Some(limit) = self.config.max_body {
+                        if len > limit {
+                            self.skipping = true;
+                            return Err(DotError::BodyTooLarge { limit });
+                        }
+                    }
+                    self.body_len = len;
+                    return Ok(BodyPiece::Data(data));
+                }
+                other => return Ok(other),
+            }
+        }
+    }
+
+    /// Consumes one byte that a state transition looked at.
+    #[inline]
+    fn consume_one<I: Input>(&mut self, buf: &mut I) {
+        buf.skip(1);
+        self.examined += 1;
+    }
+
+    /// One piece, without the size limit.
+    fn step<I: Input>(&mut self, buf: &mut I) -> BodyPiece {
+        loop {
+            match self.state {
+                State::Done => return BodyPiece::End,
+                State::PendingCrLf => {
+                    self.state = State::LineStart;
+                    return BodyPiece::Data(Bytes::from_static(b"\r\n"));
+                }
+                State::LineStart => {
+                    let Some(&b) = buf.bytes().first() else {
+                        return BodyPiece::NeedMore;
+                    };
+                    if b == b'.' {
+                        self.consume_one(buf);
+                        self.state = State::Dot;
+                    } else {
+                        self.state = State::Mid;
+                    }
+                }
+                State::Dot => {
+                    let Some(&b) = buf.bytes().first() else {
+                        return BodyPiece::NeedMore;
+                    };
+                    match b {
+                        b'\r' => {
+                            self.consume_one(buf);
+                            self.state = State::DotCr;
+                        }
+                        b'\n' if self.config.allow_bare_lf => {
+                            self.consume_one(buf);
+                            self.state = State::Done;
+                            return BodyPiece::End;
+                        }
+                        // The dot was a stuffing dot (or an unstuffed leading dot): it
+                        // stays dropped, and the line goes on from this byte.
+                        _ => self.state = State::Mid,
+                    }
+                }
+                State::DotCr => {
+                    let Some(&b) = buf.bytes().first() else {
+                        return BodyPiece::NeedMore;
+                    };
+                    if b == b'\n' {
+                        self.consume_one(buf);
+                        self.state = State::Done;
+                        return BodyPiece::End;
+                    }
+                    // `.\r` then something else: the dot was stuffing, the `\r` content.
+                    self.state = State::Cr;
+                    return BodyPiece::Data(Bytes::from_static(b"\r"));
+                }
+                State::Mid | State::Cr => {
+                    if buf.bytes().is_empty() {
+                        return BodyPiece::NeedMore;
+                    }
+                    return if self.config.allow_bare_lf && self.config.lf_to_crlf {
+                        self.scan_converting(buf)
+                    } else {
+                        self.scan(buf)
+                    };
+                }
+            }
+        }
+    }
+
+    /// Strict mode, and lenient mode without conversion: search only for `"\n."`.
+    /// `buf` is not empty.
+    #[inline]
+    fn scan<I: Input>(&mut self, buf: &mut I) -> BodyPiece {
+        let lenient = self.config.allow_bare_lf;
+        let hay = buf.bytes();
+        let len = hay.len();
+        let mut pos = 0;
+        let mut found = None;
+        while let Some(k) = self.finder.find(hay.get(pos..).unwrap_or_default()) {
+            let lf = pos + k;
+            // In strict mode the LF must end a CRLF to start a line; the CR may have been
+            // the last byte of the previous chunk.
+            let starts_line = lenient
+                || match lf.checked_sub(1) {
+                    Some(p) => hay.get(p) == Some(&b'\r'),
+                    None => self.state == State::Cr,
+                };
+            if starts_line {
+                found = Some(lf);
+                break;
+            }
+            pos = lf + 1;
+        }
+        if let Some(lf) = found {
+            // Hand out the line end, drop the dot, decide on it with the next byte.
+            self.examined += (lf + 2) as u64;
+            let data = buf.take(lf + 1);
+            buf.skip(1);
+            self.state = State::Dot;
+            return BodyPiece::Data(data);
+        }
+        // No line in this buffer starts with a dot: everything is content. Remember
+        // whether it ended at a line start (the next chunk may begin with a dot).
+        let last = hay.last().copied();
+        let before = match len.checked_sub(2) {
+            Some(p) => hay.get(p) == Some(&b'\r'),
+            None => self.state == State::Cr,
+        };
+        self.state = match last {
+            Some(b'\n') if lenient || before => State::LineStart,
+            Some(b'\r') => State::Cr,
+            _ => State::Mid,
+        };
+        self.examined += len as u64;
+        BodyPiece::Data(buf.take(len))
+    }
+
+    /// Lenient mode with LF to CRLF conversion: every line end has to be looked at, to
+    /// find the bare ones. `buf` is not empty.
+    fn scan_converting<I: Input>(&mut self, buf: &mut I) -> BodyPiece {
+        let hay = buf.bytes();
+        let len = hay.len();
+        let mut pos = 0;
+        while let Some(k) = memchr::memchr(b'\n', hay.get(pos..).unwrap_or_default()) {
+            let lf = pos + k;
+            let crlf = match lf.checked_sub(1) {
+                Some(p) => hay.get(p) == Some(&b'\r'),
+                None => self.state == State::Cr,
+            };
+            if !crlf {
+                self.examined += (lf + 1) as u64;
+                if lf == 0 {
+                    buf.skip(1);
+                    self.state = State::LineStart;
+                    return BodyPiece::Data(Bytes::from_static(b"\r\n"));
+                }
+                let data = buf.take(lf);
+                buf.skip(1);
+                self.state = State::PendingCrLf;
+                return BodyPiece::Data(data);
+            }
+            match hay.get(lf + 1) {
+                // The line after this CRLF starts with a dot, or the buffer ends here.
+                Some(b'.') | None => {
+                    self.examined += (lf + 1) as u64;
+                    self.state = State::LineStart;
+                    return BodyPiece::Data(buf.take(lf + 1));
+                }
+                Some(_) => pos = lf + 1,
+            }
+        }
+        // The buffer does not end with a LF (that case returned above).
+        self.state = if hay.last() == Some(&b'\r') {
+            State::Cr
+        } else {
+            State::Mid
+        };
+        self.examined += len as u64;
+        BodyPiece::Data(buf.take(len))
+    }
+}

@@ -1,0 +1,377 @@
+//! Byte-stuffing of multi-line response bodies (server side) and their exact size.
+
+use alloc::vec::Vec;
+use core::ops::Range;
+
+use bytes::Bytes;
+use memchr::memmem::Finder;
+
+/// Options of a [`Stuffer`] (and of [`stuff`] and [`wire_len`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StuffConfig {
+    /// Send every bare LF of the message as CRLF (Maildir stores keep LF line ends).
+    /// When `false`, a bare LF is content: it is sent as it is and is not a line end,
+    /// so a `.` after it is not stuffed (the strict decoder reads it back unchanged).
+    pub lf_to_crlf: bool,
+    /// `Some(n)` for `TOP msg n` (R1939-37, E-6): the headers, the blank line, then the
+    /// first `n` lines of the body (`n = 0` allowed). `None` sends the whole message.
+    ///
+    /// The headers end at the first empty line: a line that is just CRLF, or, with
+    /// `lf_to_crlf`, just LF. A message without an empty line is all headers, so `TOP`
+    /// sends all of it. A body with fewer than `n` lines is sent whole.
+    pub top_lines: Option<u64>,
+}
+
+/// Where a TOP cut stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Still in the headers (only with `top_lines`).
+    Headers,
+    /// In the body; `Some(n)`: `n` more lines to send.
+    Body(Option<u64>),
+    /// The TOP cut is reached: the rest of the input is ignored.
+    Complete,
+}
+
+/// Receives what the stuffer produces: ranges of the current chunk and inserted bytes.
+trait Sink {
+    /// Bytes `range` of the chunk being pushed, sent as they are.
+    fn content(&mut self, range: Range<usize>);
+    /// A stuffing `.` (not counted in the message size).
+    fn dot(&mut self);
+    /// An inserted CRLF: a converted bare LF or the final CRLF (counted).
+    fn crlf(&mut self);
+    /// The terminating `.\r\n` (not counted).
+    fn terminator(&mut self);
+}
+
+/// Emits wire segments as [`Bytes`].
+struct BytesSink<'a, E> {
+    chunk: &'a Bytes,
+    out: &'a mut E,
+}
+
+impl<E: Extend<Bytes>> Sink for BytesSink<'_, E> {
+    #[inline]
+    fn content(&mut self, range: Range<usize>) {
+        if !range.is_empty() {
+            self.out.extend(core::iter::once(self.chunk.slice(range)));
+        }
+    }
+    #[inline]
+    fn dot(&mut self) {
+        self.out.extend(core::iter::once(Bytes::from_static(b".")));
+    }
+    #[inline]
+    fn crlf(&mut self) {
+        self.out
+            .extend(core::iter::once(Bytes::from_static(b"\r\n")));
+    }
+    #[inline]
+    fn terminator(&mut self) {
+        self.out
+            .extend(core::iter::once(Bytes::from_static(b".\r\n")));
+    }
+}
+
+/// Counts the octets of the message as sent (R1939-14).
+#[derive(Clone, Debug)]
+struct CountSink(u64);
+
+impl Sink for CountSink {
+    #[inline]
+    fn content(&mut self, range: Range<usize>) {
+        self.0 += range.len() as u64;
+    }
+    #[inline]
+    fn dot(&mut self) {}
+    #[inline]
+    fn crlf(&mut self) {
+        self.0 += 2;
+    }
+    #[inline]
+    fn terminator(&mut self) {}
+}
+
+/// The stuffing state machine, independent of where its output goes.
+#[derive(Clone, Debug)]
+struct Core {
+    config: StuffConfig,
+    finder: Finder<'static>,
+    /// The next byte starts a line.
+    line_start: bool,
+    /// The last byte pushed was `\r`.
+    prev_cr: bool,
+    /// Octets of the current line so far (to recognise the empty line after headers).
+    line_len: u64,
+    phase: Phase,
+    finished: bool,
+}
+
+impl Core {
+    fn new(config: StuffConfig) -> Self {
+        Self {
+            config,
+            finder: Finder::new(b"\n."),
+            line_start: true,
+            prev_cr: false,
+            line_len: 0,
+            phase: match config.top_lines {
+                Some(_) => Phase::Headers,
+                None => Phase::Body(None),
+            },
+            finished: false,
+        }
+    }
+
+    fn push<S: Sink>(&mut self, chunk: &[u8], sink: &mut S) {
+        if self.finished || self.phase == Phase::Complete || chunk.is_empty() {
+            return;
+        }
+        if !self.config.lf_to_crlf && self.phase == Phase::Body(None) {
+            self.push_fast(chunk, sink);
+        } else {
+            self.push_lines(chunk, sink);
+        }
+    }
+
+    /// No conversion, no TOP cut: only lines starting with `.` matter, found with a
+    /// `memmem` search for `"\n."`. `chunk` is not empty.
+    #[inline]
+    fn push_fast<S: Sink>(&mut self, chunk: &[u8], sink: &mut S) {
+        let len = chunk.len();
+        if self.line_start && chunk.first() == Some(&b'.') {
+            sink.dot();
+        }
+        let mut start = 0;
+        let mut pos = 0;
+        while let Some(k) = self.finder.find(chunk.get(pos..).unwrap_or_default()) {
+            let lf = pos + k;
+            let crlf = match lf.checked_sub(1) {
+                Some(p) => chunk.get(p) == Some(&b'\r'),
+                None => self.prev_cr,
+            };
+            if crlf {
+                sink.content(start..lf + 1);
+                sink.dot();
+                start = lf + 1;
+            }
+            pos = lf + 2;
+        }
+        sink.content(start..len);
+        let before_cr = match len.checked_sub(2) {
+            Some(p) => chunk.get(p) == Some(&b'\r'),
+            None => self.prev_cr,
+        };
+        let last = chunk.last().copied();
+        self.line_start = last == Some(b'\n') && before_cr;
+        self.prev_cr = last == Some(b'\r');
+    }
+
+    /// Line by line (LF to CRLF conversion and TOP cutting need every line end).
+    fn push_lines<S: Sink>(&mut self, chunk: &[u8], sink: &mut S) {
+        let len = chunk.len();
+        let mut start = 0;
+        let mut pos = 0;
+        loop {
+            if self.phase == Phase::Complete {
+                sink.content(start..pos);
+                return;
+            }
+            if self.line_start {
+                let Some(&b) = chunk.get(pos) else { break };
+                if b == b'.' {
+                    sink.content(start..pos);
+                    start = pos;
+                    sink.dot();
+                }
+                self.line_start = false;
+            }
+            let Some(k) = memchr::memchr(b'\n', chunk.get(pos..).unwrap_or_default()) else {
+                self.line_len = self.line_len.saturating_add((len - pos) as u64);
+                self.prev_cr = chunk.last() == Some(&b'\r');
+                break;
+            };
+            let lf = pos + k;
+            let cr = match lf.checked_sub(1) {
+                Some(p) => chunk.get(p) == Some(&b'\r'),
+                None => self.prev_cr,
+            };
+            let line_total = self.line_len.saturating_add((k + 1) as u64);
+            pos = lf + 1;
+            self.prev_cr = false;
+            if !cr {
+                if !self.config.lf_to_crlf {
+                    // A bare LF is content: the line goes on.
+                    self.line_len = line_total;
+                    continue;
+                }
+                sink.content(start..lf);
+                sink.crlf();
+                start = pos;
+            }
+            let blank = line_total == if cr { 2 } else { 1 };
+            self.line_len = 0;
+            self.line_start = true;
+            self.phase = match self.phase {
+                Phase::Headers if blank => match self.config.top_lines {
+                    Some(0) => Phase::Complete,
+                    remaining => Phase::Body(remaining),
+                },
+                Phase::Body(Some(n)) if n <= 1 => Phase::Complete,
+                Phase::Body(Some(n)) => Phase::Body(Some(n - 1)),
+                other => other,
+            };
+        }
+        sink.content(start..len);
+    }
+
+    fn finish<S: Sink>(&mut self, sink: &mut S) {
+        if self.finished {
+            return;
+        }
+        // E-22 / IMPL-22: every body line ends in CRLF, the last one too.
+        if self.phase != Phase::Complete && !self.line_start {
+            sink.crlf();
+        }
+        sink.terminator();
+        self.finished = true;
+    }
+}
+
+/// Streaming byte-stuffer for one multi-line response body (R1939-11, R1939-12).
+///
+/// Feed the message in chunks of any size with [`push`](Self::push), then call
+/// [`finish`](Self::finish). The output is a sequence of wire segments for vectored
+/// writes: slices of the input chunks (zero copy) plus a few static inserts: a `.` in
+/// front of every line that starts with `.` (at offset 0 too), `\r\n` for converted bare
+/// LFs and for a last line without a line end (E-22), and the terminating `.\r\n`. The
+/// status line is not part of it.
+///
+/// ```
+/// use bytes::Bytes;
+/// use pop3_proto::dot::{StuffConfig, Stuffer};
+///
+/// let mut stuffer = Stuffer::new(StuffConfig::default());
+/// let mut out: Vec<Bytes> = Vec::new();
+/// stuffer.push(Bytes::from_static(b".hidden\r\nlast line, no CRLF"), &mut out);
+/// stuffer.finish(&mut out);
+/// assert_eq!(out.concat(), b"..hidden\r\nlast line, no CRLF\r\n.\r\n");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Stuffer {
+    core: Core,
+}
+
+impl Stuffer {
+    /// A stuffer at the start of a message.
+    pub fn new(config: StuffConfig) -> Self {
+        Self {
+            core: Core::new(config),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> StuffConfig {
+        self.core.config
+    }
+
+    /// Stuffs the next chunk of the message, extending `out` with wire segments. Input
+    /// after the TOP cut ([`is_complete`](Self::is_complete)) or after
+    /// [`finish`](Self::finish) is ignored.
+    pub fn push<E: Extend<Bytes>>(&mut self, chunk: Bytes, out: &mut E) {
+        let mut sink = BytesSink { chunk: &chunk, out };
+        self.core.push(&chunk, &mut sink);
+    }
+
+    /// Ends the body: adds CRLF if the last line had no line end (E-22, IMPL-22), then
+    /// the terminator `.\r\n`. Further calls do nothing.
+    pub fn finish<E: Extend<Bytes>>(&mut self, out: &mut E) {
+        let empty = Bytes::new();
+        let mut sink = BytesSink { chunk: &empty, out };
+        self.core.finish(&mut sink);
+    }
+
+    /// `true` once the TOP cut has been reached: further input is ignored, and the
+    /// caller may stop reading the message.
+    pub fn is_complete(&self) -> bool {
+        self.core.phase == Phase::Complete
+    }
+
+    /// `true` after [`finish`](Self::finish).
+    pub fn is_finished(&self) -> bool {
+        self.core.finished
+    }
+}
+
+/// Stuffs a whole message: the wire segments of its body, the final `.\r\n` included.
+///
+/// ```
+/// use bytes::Bytes;
+/// use pop3_proto::dot::{stuff, StuffConfig};
+///
+/// let wire = stuff(&Bytes::from_static(b"a.\r\n.b\r\n"), StuffConfig::default()).concat();
+/// assert_eq!(wire, b"a.\r\n..b\r\n.\r\n"); // TV-9
+/// ```
+pub fn stuff(message: &Bytes, config: StuffConfig) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    let mut stuffer = Stuffer::new(config);
+    stuffer.push(message.clone(), &mut out);
+    stuffer.finish(&mut out);
+    out
+}
+
+/// The exact size LIST must report for `message` (R1939-14, R6856-1): octets as sent,
+/// with CRLF line ends (after LF to CRLF conversion if configured, and with the CRLF
+/// added after a last line without one), not counting stuffing dots or the terminator.
+/// With `top_lines`, the size of the TOP response body. Nothing is produced.
+///
+/// ```
+/// use pop3_proto::dot::{wire_len, StuffConfig};
+///
+/// assert_eq!(wire_len(b".a\r\nb", StuffConfig::default()), 7);
+/// let maildir = StuffConfig { lf_to_crlf: true, ..StuffConfig::default() };
+/// assert_eq!(wire_len(b"a\nb\n", maildir), 6);
+/// ```
+pub fn wire_len(message: &[u8], config: StuffConfig) -> u64 {
+    let mut counter = WireLen::new(config);
+    counter.push(message);
+    counter.finish()
+}
+
+/// Streaming counterpart of [`wire_len`]: feed the message in chunks of any size.
+///
+/// ```
+/// use pop3_proto::dot::{wire_len, StuffConfig, WireLen};
+///
+/// let mut counter = WireLen::new(StuffConfig::default());
+/// counter.push(b"line\r");
+/// counter.push(b"\n.dot");
+/// assert_eq!(counter.finish(), wire_len(b"line\r\n.dot", StuffConfig::default()));
+/// ```
+#[derive(Clone, Debug)]
+pub struct WireLen {
+    core: Core,
+    sink: CountSink,
+}
+
+impl WireLen {
+    /// A counter at the start of a message.
+    pub fn new(config: StuffConfig) -> Self {
+        Self {
+            core: Core::new(config),
+            sink: CountSink(0),
+        }
+    }
+
+    /// Counts the next chunk.
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.core.push(chunk, &mut self.sink);
+    }
+
+    /// The size of the message as sent.
+    pub fn finish(mut self) -> u64 {
+        self.core.finish(&mut self.sink);
+        self.sink.0
+    }
+}

@@ -1,0 +1,199 @@
+//! Property tests of dot-stuffing (R1939-12, R1939-13, R1939-14, E-4, E-22): random
+//! bodies, random splits.
+
+use bytes::{Bytes, BytesMut};
+use pop3_proto::dot::{
+    stuff, wire_len, BodyDecoder, BodyPiece, DecoderConfig, StuffConfig, Stuffer, WireLen,
+};
+use proptest::prelude::*;
+
+fn body_strategy() -> impl Strategy<Value = Vec<u8>> {
+    proptest::collection::vec(
+        prop_oneof![
+            4 => Just(b'.'),
+            4 => Just(b'\r'),
+            4 => Just(b'\n'),
+            3 => Just(b'a'),
+            1 => any::<u8>(),
+        ],
+        0..300,
+    )
+}
+
+fn cuts_strategy() -> impl Strategy<Value = Vec<usize>> {
+    proptest::collection::vec(0usize..400, 0..16).prop_map(|mut v| {
+        v.sort_unstable();
+        v
+    })
+}
+
+/// Splits `data` at `cuts` (clamped), as `Bytes` slices.
+fn chunks(data: &Bytes, cuts: &[usize]) -> Vec<Bytes> {
+    let mut out = Vec::new();
+    let mut prev = 0;
+    for &cut in cuts.iter().chain(std::iter::once(&data.len())) {
+        let cut = cut.clamp(prev, data.len());
+        out.push(data.slice(prev..cut));
+        prev = cut;
+    }
+    out
+}
+
+/// Decodes chunks through the `BytesMut` API (appending each chunk, as a state machine
+/// does). Returns the body and the bytes left after the terminator.
+fn decode(config: DecoderConfig, parts: &[Bytes]) -> (Vec<u8>, Option<Vec<u8>>, u64) {
+    let mut decoder = BodyDecoder::new(config);
+    let mut buf = BytesMut::new();
+    let mut body = Vec::new();
+    for part in parts {
+        buf.extend_from_slice(part);
+        if decoder.is_done() {
+            continue;
+        }
+        loop {
+            match decoder.decode(&mut buf).unwrap() {
+                BodyPiece::Data(d) => body.extend_from_slice(&d),
+                BodyPiece::NeedMore => break,
+                BodyPiece::End => break,
+            }
+        }
+    }
+    let rest = decoder.is_done().then(|| buf.to_vec());
+    (body, rest, decoder.bytes_examined())
+}
+
+fn with_final_crlf(message: &[u8]) -> Vec<u8> {
+    let mut m = message.to_vec();
+    if !m.is_empty() && !m.ends_with(b"\r\n") {
+        m.extend_from_slice(b"\r\n");
+    }
+    m
+}
+
+fn normalise_lf(message: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (k, &b) in message.iter().enumerate() {
+        if b == b'\n' && (k == 0 || message[k - 1] != b'\r') {
+            out.push(b'\r');
+        }
+        out.push(b);
+    }
+    out
+}
+
+/// Counts the stuffing dots in the wire segments: the "." segments that are not slices
+/// of the message (the stuffer inserts them as static bytes).
+fn stuffing_dots(segments: &[Bytes], message: &[u8]) -> usize {
+    let range = message.as_ptr_range();
+    segments
+        .iter()
+        .filter(|s| s.as_ref() == b"." && !range.contains(&s.as_ptr()))
+        .count()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// decode(stuff(x)) == x (with the final CRLF of E-22), in random splits; wire_len
+    /// is the bytes produced minus stuffing dots minus the terminator (R1939-14).
+    #[test]
+    fn r1939_13_decode_of_stuff_is_identity(
+        x in body_strategy(),
+        cuts in cuts_strategy(),
+        trailer in proptest::collection::vec(any::<u8>(), 0..8),
+    ) {
+        let message = Bytes::from(x.clone());
+        let segments = stuff(&message, StuffConfig::default());
+        let wire: Vec<u8> = segments.concat();
+        let expected = with_final_crlf(&x);
+        prop_assert_eq!(
+            wire_len(&x, StuffConfig::default()),
+            (wire.len() - stuffing_dots(&segments, &message) - 3) as u64
+        );
+        prop_assert_eq!(wire_len(&x, StuffConfig::default()), expected.len() as u64);
+
+        let mut full = wire.clone();
+        full.extend_from_slice(&trailer);
+        let full = Bytes::from(full);
+        let (body, rest, examined) = decode(DecoderConfig::default(), &chunks(&full, &cuts));
+        prop_assert_eq!(&body, &expected);
+        prop_assert_eq!(rest.as_deref(), Some(&trailer[..]));
+        prop_assert_eq!(examined, wire.len() as u64);
+        let ones: Vec<usize> = (1..full.len()).collect();
+        let (body1, rest1, examined1) = decode(DecoderConfig::default(), &chunks(&full, &ones));
+        prop_assert_eq!(&body1, &expected);
+        prop_assert_eq!(rest1.as_deref(), Some(&trailer[..]));
+        prop_assert_eq!(examined1, examined);
+    }
+
+    /// With LF to CRLF, decoding (strict) gives the message with CRLF line ends.
+    #[test]
+    fn lf_to_crlf_round_trip(x in body_strategy(), cuts in cuts_strategy()) {
+        let config = StuffConfig { lf_to_crlf: true, top_lines: None };
+        let message = Bytes::from(x.clone());
+        let segments = stuff(&message, config);
+        let wire = Bytes::from(segments.concat());
+        let expected = with_final_crlf(&normalise_lf(&x));
+        prop_assert_eq!(wire_len(&x, config), expected.len() as u64);
+        prop_assert_eq!(
+            wire_len(&x, config),
+            (wire.len() - stuffing_dots(&segments, &message) - 3) as u64
+        );
+        let (body, rest, _) = decode(DecoderConfig::default(), &chunks(&wire, &cuts));
+        prop_assert_eq!(body, expected);
+        prop_assert_eq!(rest, Some(Vec::new()));
+    }
+
+    /// The Stuffer fed in random chunks gives the same wire bytes as the whole message,
+    /// and the streaming WireLen the same count, for every configuration.
+    #[test]
+    fn stuffer_chunks_match_whole(
+        x in body_strategy(),
+        cuts in cuts_strategy(),
+        lf_to_crlf in any::<bool>(),
+        top in proptest::option::of(0u64..6),
+    ) {
+        let config = StuffConfig { lf_to_crlf, top_lines: top };
+        let message = Bytes::from(x.clone());
+        let whole: Vec<u8> = stuff(&message, config).concat();
+        let mut stuffer = Stuffer::new(config);
+        let mut out: Vec<Bytes> = Vec::new();
+        let mut counter = WireLen::new(config);
+        for part in chunks(&message, &cuts) {
+            counter.push(&part);
+            stuffer.push(part, &mut out);
+        }
+        stuffer.finish(&mut out);
+        prop_assert!(stuffer.is_finished());
+        prop_assert_eq!(out.concat(), whole.clone());
+        prop_assert_eq!(counter.finish(), wire_len(&x, config));
+        prop_assert_eq!(
+            wire_len(&x, config),
+            (whole.len() - stuffing_dots(&out, &message) - 3) as u64
+        );
+        // Whatever the configuration, the wire decodes strictly to a body whose length
+        // is the reported size.
+        let (body, rest, _) = decode(DecoderConfig::default(), &[Bytes::from(whole)]);
+        prop_assert_eq!(body.len() as u64, wire_len(&x, config));
+        prop_assert_eq!(rest, Some(Vec::new()));
+    }
+
+    /// Lenient decoding in random splits equals lenient decoding of the whole input, for
+    /// arbitrary (not necessarily stuffed) input.
+    #[test]
+    fn e4_lenient_random_input_split_independent(
+        x in body_strategy(),
+        cuts in cuts_strategy(),
+        lf_to_crlf in any::<bool>(),
+        strict in any::<bool>(),
+    ) {
+        let config = DecoderConfig { allow_bare_lf: !strict, lf_to_crlf, max_body: None };
+        let mut wire = x.clone();
+        wire.extend_from_slice(b"\r\n.\r\n");
+        let wire = Bytes::from(wire);
+        let whole = decode(config, std::slice::from_ref(&wire));
+        let split = decode(config, &chunks(&wire, &cuts));
+        prop_assert_eq!(&split, &whole);
+        prop_assert!(whole.1.is_some());
+    }
+}
