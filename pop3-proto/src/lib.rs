@@ -30,7 +30,9 @@
 
 extern crate alloc;
 
+pub mod encode;
 pub mod error;
+pub mod options;
 mod parse;
 pub mod secret;
 pub mod types;
