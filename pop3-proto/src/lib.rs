@@ -34,8 +34,10 @@ extern crate alloc;
 
 pub mod apop;
 pub mod dot;
+pub mod encode;
 pub mod error;
 pub mod framing;
+pub mod options;
 mod parse;
 pub mod sasl;
 pub mod secret;

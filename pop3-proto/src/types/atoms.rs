@@ -141,11 +141,11 @@ macro_rules! byte_value {
     };
 }
 
-fn upper(bytes: &mut Vec<u8>) {
+fn upper(bytes: &mut [u8]) {
     bytes.make_ascii_uppercase();
 }
 
-fn lower(bytes: &mut Vec<u8>) {
+fn lower(bytes: &mut [u8]) {
     bytes.make_ascii_lowercase();
 }
 
@@ -225,7 +225,20 @@ byte_value!(
     allowed = |b: u8| b.is_ascii_hexdigit(), normalize = lower
 );
 
+byte_value!(
+    /// A discussion-group name of XTND (R1082-3): letters, digits and `-`,
+    /// case-insensitive, kept as it came.
+    GroupName, "group name", min = 1, max = 64, allowed = is_language_byte
+);
+
 impl Text {
+    /// Wraps octets known to follow the rule (ASCII digits, tags, ids: built by the
+    /// encoder from values already checked).
+    pub(crate) fn from_checked(bytes: Vec<u8>) -> Self {
+        debug_assert!(check("text", &bytes, 0, Self::MAX_LEN, is_text_byte).is_ok());
+        Text(bytes)
+    }
+
     /// The empty text.
     pub fn empty() -> Self {
         Text(Vec::new())
@@ -351,6 +364,67 @@ impl<'a> arbitrary::Arbitrary<'a> for Password {
             bytes.push(if is_text_byte(b) { b } else { b' ' });
         }
         Password::new(bytes).map_err(|_| arbitrary::Error::IncorrectFormat)
+    }
+}
+
+/// Whether `b` is in the base64 alphabet of RFC 4648, padding included.
+pub(crate) fn is_base64_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')
+}
+
+/// Base64 text sent by a client in an AUTH exchange: the initial response of
+/// `AUTH` or a response line (R5034-6, R5034-7).
+///
+/// It holds 1 or more octets of the base64 alphabet (`A`-`Z`, `a`-`z`, `0`-`9`,
+/// `+`, `/`, `=`) and does not start with `=` (padding only ever ends a text,
+/// R5034-10), so it can never be confused with the `=` that marks an empty initial
+/// response. Whether it decodes (length, padding) is checked when it is decoded.
+/// The text carries credentials: it is redacted in `Debug` and wiped on drop.
+///
+/// ```
+/// use pop3_proto::types::Base64Text;
+/// assert!(Base64Text::new("dGVzdAB0ZXN0AHRlc3Q=").is_ok());
+/// assert!(Base64Text::new("").is_err());
+/// assert!(Base64Text::new("=").is_err());
+/// assert!(Base64Text::new("not base64!").is_err());
+/// ```
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Base64Text(Secret<Vec<u8>>);
+
+impl Base64Text {
+    /// Builds the text, refusing the empty text, octets outside the base64
+    /// alphabet, and a leading `=`.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, ValueError> {
+        let secret = Secret::new(bytes.into());
+        let bytes = secret.expose_secret();
+        check("base64 text", bytes, 1, usize::MAX, is_base64_byte)?;
+        if bytes.first() == Some(&b'=') {
+            return Err(ValueError::ForbiddenByte {
+                what: "base64 text",
+                byte: b'=',
+                offset: 0,
+            });
+        }
+        Ok(Base64Text(secret))
+    }
+
+    /// The base64 octets. Every call site that reveals them names this method.
+    pub fn expose_secret(&self) -> &[u8] {
+        self.0.expose_secret()
+    }
+
+    /// The text as a [`Secret`].
+    pub fn as_secret(&self) -> &Secret<Vec<u8>> {
+        &self.0
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Base64Text {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        let groups = u.int_in_range(1..=8usize)?;
+        Base64Text::new(super::command::arbitrary_base64(u, groups)?)
+            .map_err(|_| arbitrary::Error::IncorrectFormat)
     }
 }
 

@@ -4,10 +4,9 @@
 use alloc::vec::Vec;
 
 use super::{
-    ApopDigest, Keyword, LanguageRange, Mechanism, MessageNumber, Param, Password, Username,
-    ValueError,
+    ApopDigest, Base64Text, Keyword, LanguageRange, Mechanism, MessageNumber, Param, Password,
+    Username, ValueError,
 };
-use crate::secret::Secret;
 
 /// One POP3 command.
 ///
@@ -128,24 +127,12 @@ impl Command {
 
 /// The optional initial response of `AUTH` (R5034-7).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum InitialResponse {
     /// A response present but empty, sent as `=`.
     Empty,
     /// The response's base64 text, as sent (it holds credentials, so it is secret).
-    Base64(Secret<Vec<u8>>),
-}
-
-#[cfg(feature = "arbitrary")]
-impl<'a> arbitrary::Arbitrary<'a> for InitialResponse {
-    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
-        if u.arbitrary()? {
-            return Ok(InitialResponse::Empty);
-        }
-        let groups = u.int_in_range(1..=8usize)?;
-        Ok(InitialResponse::Base64(Secret::new(arbitrary_base64(
-            u, groups,
-        )?)))
-    }
+    Base64(Base64Text),
 }
 
 /// Valid base64 text of `groups` quads, the last one possibly padded.
@@ -158,7 +145,7 @@ pub(crate) fn arbitrary_base64(
     let mut out = Vec::with_capacity(groups * 4);
     for _ in 0..groups * 4 {
         let i: u8 = u.arbitrary()?;
-        out.push(ALPHABET[usize::from(i % 64)]);
+        out.push(ALPHABET.get(usize::from(i % 64)).copied().unwrap_or(b'A'));
     }
     if groups == 0 {
         return Ok(out);
@@ -182,9 +169,12 @@ pub(crate) fn arbitrary_base64(
 
 /// A line the client sends inside an AUTH exchange (R5034-6).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum AuthResponse {
-    /// A response: base64 text, possibly empty (an empty line, R5034-17).
-    Base64(Secret<Vec<u8>>),
+    /// A response: base64 text.
+    Base64(Base64Text),
+    /// An empty response: an empty line (R5034-17, E-16).
+    Empty,
     /// `*`: cancel the exchange.
     Cancel,
 }

@@ -12,9 +12,10 @@ mod code;
 mod command;
 mod reply;
 
+pub(crate) use atoms::is_base64_byte;
 pub use atoms::{
-    ApopDigest, Keyword, LanguageRange, LanguageTag, Mechanism, MessageNumber, Param, Password,
-    Text, UniqueId, Username,
+    ApopDigest, Base64Text, GroupName, Keyword, LanguageRange, LanguageTag, Mechanism,
+    MessageNumber, Param, Password, Text, UniqueId, Username,
 };
 pub use capability::{Capability, Expire, OtherCapability};
 pub(crate) use code::is_rchar;

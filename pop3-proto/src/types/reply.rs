@@ -3,7 +3,7 @@
 
 use alloc::vec::Vec;
 
-use super::{LanguageTag, MessageNumber, Param, ResponseCode, Text, UniqueId, ValueError};
+use super::{GroupName, LanguageTag, MessageNumber, ResponseCode, Text, UniqueId, ValueError};
 
 /// The status indicator (R1939-7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -232,7 +232,7 @@ pub struct LanguageListing {
 #[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct GroupListing {
     /// The group name (case-insensitive).
-    pub name: Param,
+    pub name: GroupName,
     /// The highest message number ever used in the group.
     pub maxima: u64,
 }
@@ -256,10 +256,7 @@ impl Continuation {
     /// the text is decoded.)
     pub fn new(base64: impl Into<Vec<u8>>) -> Result<Self, ValueError> {
         let data = base64.into();
-        if let Some(offset) = data
-            .iter()
-            .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')))
-        {
+        if let Some(offset) = data.iter().position(|&b| !super::is_base64_byte(b)) {
             return Err(ValueError::ForbiddenByte {
                 what: "base64 text",
                 byte: data.get(offset).copied().unwrap_or_default(),

@@ -1,0 +1,256 @@
+//! The listings inside replies: drop (STAT), scan (LIST), unique-id (UIDL),
+//! language (LANG) and discussion-group (XTND BBOARDS) listings.
+
+use super::{check_line, decimal, decimal_u32, message_number, Cursor};
+use crate::error::ParseError;
+use crate::options::ReplyOptions;
+use crate::types::{
+    DropListing, GroupListing, GroupName, LanguageListing, LanguageTag, ScanListing, Text,
+    UidListing, UniqueId,
+};
+
+/// The next field; `MissingArgument` at the end of the line.
+fn field<'a>(what: &'static str, cursor: &mut Cursor<'a>) -> Result<(usize, &'a [u8]), ParseError> {
+    if !cursor.separator()? {
+        return Err(ParseError::MissingArgument { what });
+    }
+    Ok(cursor.token())
+}
+
+/// After the last required field: the end of the line, or a space and anything
+/// (allowed but discouraged, R1939-31, R1939-32, R1082-3).
+fn ignore_rest(what: &'static str, cursor: &Cursor<'_>) -> Result<(), ParseError> {
+    match cursor.rest().first() {
+        None | Some(b' ') => Ok(()),
+        Some(_) => Err(ParseError::ExtraArgument {
+            what,
+            offset: cursor.offset(),
+        }),
+    }
+}
+
+/// The first field of a listing line.
+fn first<'a>(cursor: &mut Cursor<'a>) -> Result<(usize, &'a [u8]), ParseError> {
+    let (at, token) = cursor.token();
+    if token.is_empty() {
+        return Err(if cursor.at_end() {
+            ParseError::Empty
+        } else {
+            ParseError::ExtraSpace { offset: at }
+        });
+    }
+    Ok((at, token))
+}
+
+impl DropListing {
+    /// Parses the drop listing of a STAT reply: the text after `+OK `, `count size`,
+    /// anything after the size ignored (R1939-31).
+    ///
+    /// ```
+    /// use pop3_proto::types::{DropListing, StatusLine};
+    /// let line = StatusLine::parse(b"+OK 2 320").unwrap();
+    /// let drop = DropListing::parse(line.text().as_bytes()).unwrap();
+    /// assert_eq!((drop.count, drop.size), (2, 320));
+    /// ```
+    pub fn parse(text: &[u8]) -> Result<DropListing, ParseError> {
+        Self::parse_with(text, &ReplyOptions::default())
+    }
+
+    /// Parses a drop listing with the given options (`collapse_spaces`).
+    pub fn parse_with(text: &[u8], options: &ReplyOptions) -> Result<DropListing, ParseError> {
+        const WHAT: &str = "drop listing";
+        check_line(text)?;
+        let mut cursor = Cursor::new(text, options.collapse_spaces);
+        let (at, count) = first(&mut cursor)?;
+        let count = decimal_u32(WHAT, at, count)?;
+        let (at, size) = field(WHAT, &mut cursor)?;
+        let size = decimal(WHAT, at, size, u64::MAX)?;
+        ignore_rest(WHAT, &cursor)?;
+        Ok(DropListing { count, size })
+    }
+}
+
+impl ScanListing {
+    /// Parses a scan listing, `msg size`, anything after the size ignored
+    /// (R1939-32): a line of a LIST reply, or the text after `+OK ` of a `LIST n`
+    /// reply. `maxima` is `None`.
+    ///
+    /// ```
+    /// use pop3_proto::types::ScanListing;
+    /// let scan = ScanListing::parse(b"2 200").unwrap();
+    /// assert_eq!((scan.msg.get(), scan.size, scan.maxima), (2, 200, None));
+    /// ```
+    pub fn parse(line: &[u8]) -> Result<ScanListing, ParseError> {
+        Self::parse_with(line, &ReplyOptions::default())
+    }
+
+    /// Parses a scan listing with the given options: with `bboard_scan`, the
+    /// `msg size maxima` form of an open discussion group (R1082-4).
+    pub fn parse_with(line: &[u8], options: &ReplyOptions) -> Result<ScanListing, ParseError> {
+        const WHAT: &str = "scan listing";
+        check_line(line)?;
+        let mut cursor = Cursor::new(line, options.collapse_spaces);
+        let (at, msg) = first(&mut cursor)?;
+        let msg = message_number(WHAT, at, msg)?;
+        let (at, size) = field(WHAT, &mut cursor)?;
+        let size = decimal(WHAT, at, size, u64::MAX)?;
+        let maxima = if options.bboard_scan {
+            let (at, maxima) = field(WHAT, &mut cursor)?;
+            Some(decimal(WHAT, at, maxima, u64::MAX)?)
+        } else {
+            None
+        };
+        ignore_rest(WHAT, &cursor)?;
+        Ok(ScanListing { msg, size, maxima })
+    }
+}
+
+impl UidListing {
+    /// Parses a unique-id listing, `msg unique-id` with nothing after it
+    /// (R1939-39): a line of a UIDL reply, or the text after `+OK ` of a `UIDL n`
+    /// reply. The unique-id is 1-70 octets in 0x21-0x7E (E-24).
+    ///
+    /// ```
+    /// use pop3_proto::types::UidListing;
+    /// let uid = UidListing::parse(b"2 QhdPYR:00WBw1Ph7x7").unwrap();
+    /// assert_eq!(uid.uid.as_bytes(), b"QhdPYR:00WBw1Ph7x7");
+    /// assert!(UidListing::parse(b"2 QhdPYR:00WBw1Ph7x7 extra").is_err());
+    /// ```
+    pub fn parse(line: &[u8]) -> Result<UidListing, ParseError> {
+        Self::parse_with(line, &ReplyOptions::default())
+    }
+
+    /// Parses a unique-id listing with the given options (`collapse_spaces`: runs
+    /// of spaces and trailing spaces).
+    pub fn parse_with(line: &[u8], options: &ReplyOptions) -> Result<UidListing, ParseError> {
+        const WHAT: &str = "unique-id listing";
+        check_line(line)?;
+        let mut cursor = Cursor::new(line, options.collapse_spaces);
+        let (at, msg) = first(&mut cursor)?;
+        let msg = message_number(WHAT, at, msg)?;
+        let (_, uid) = field(WHAT, &mut cursor)?;
+        let uid =
+            UniqueId::new(uid).map_err(|error| ParseError::BadArgument { what: WHAT, error })?;
+        if cursor.separator()? {
+            return Err(ParseError::ExtraArgument {
+                what: WHAT,
+                offset: cursor.offset(),
+            });
+        }
+        Ok(UidListing { msg, uid })
+    }
+}
+
+impl LanguageListing {
+    /// Parses a language listing, `tag [SP description]` (R6856-6): a line of a
+    /// LANG reply, or the text after `+OK ` of a `LANG range` reply (the tag
+    /// selected, then the text).
+    ///
+    /// ```
+    /// use pop3_proto::types::LanguageListing;
+    /// let l = LanguageListing::parse(b"en-boont English Boontling dialect").unwrap();
+    /// assert_eq!(l.tag.as_bytes(), b"en-boont");
+    /// assert_eq!(l.description.unwrap().as_bytes(), b"English Boontling dialect");
+    /// ```
+    pub fn parse(line: &[u8]) -> Result<LanguageListing, ParseError> {
+        const WHAT: &str = "language listing";
+        check_line(line)?;
+        let mut cursor = Cursor::new(line, false);
+        let (_, tag) = first(&mut cursor)?;
+        let tag =
+            LanguageTag::new(tag).map_err(|error| ParseError::BadArgument { what: WHAT, error })?;
+        let description = match cursor.rest().split_first() {
+            None => None,
+            Some((_, text)) => Some(
+                Text::new(text).map_err(|error| ParseError::BadArgument { what: WHAT, error })?,
+            ),
+        };
+        Ok(LanguageListing { tag, description })
+    }
+}
+
+impl GroupListing {
+    /// Parses a discussion-group listing of `XTND BBOARDS`, `NAME MAXIMA`,
+    /// anything after it ignored (R1082-3).
+    ///
+    /// ```
+    /// use pop3_proto::types::GroupListing;
+    /// let g = GroupListing::parse(b"mh-users 100").unwrap();
+    /// assert_eq!((g.name.as_bytes(), g.maxima), (&b"mh-users"[..], 100));
+    /// ```
+    pub fn parse(line: &[u8]) -> Result<GroupListing, ParseError> {
+        Self::parse_with(line, &ReplyOptions::default())
+    }
+
+    /// Parses a group listing with the given options (`collapse_spaces`).
+    pub fn parse_with(line: &[u8], options: &ReplyOptions) -> Result<GroupListing, ParseError> {
+        const WHAT: &str = "group listing";
+        check_line(line)?;
+        let mut cursor = Cursor::new(line, options.collapse_spaces);
+        let (_, name) = first(&mut cursor)?;
+        let name =
+            GroupName::new(name).map_err(|error| ParseError::BadArgument { what: WHAT, error })?;
+        let (at, maxima) = field(WHAT, &mut cursor)?;
+        let maxima = decimal(WHAT, at, maxima, u64::MAX)?;
+        ignore_rest(WHAT, &cursor)?;
+        Ok(GroupListing { name, maxima })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drop_listing_ignores_trailing_text_r1939_31() {
+        let d = DropListing::parse(b"2 320 (discouraged)").unwrap();
+        assert_eq!((d.count, d.size), (2, 320));
+        assert!(DropListing::parse(b"2").is_err());
+        assert!(DropListing::parse(b"2 320x").is_err());
+        assert!(DropListing::parse(b"2  320").is_err());
+        assert!(DropListing::parse(b"-2 320").is_err());
+        assert!(DropListing::parse_with(b"2  320", &ReplyOptions::lenient()).is_ok());
+    }
+
+    #[test]
+    fn scan_listing_forms() {
+        assert!(ScanListing::parse(b"0 120").is_err());
+        assert_eq!(ScanListing::parse(b"1 120 extra").unwrap().size, 120);
+        let o = ReplyOptions {
+            bboard_scan: true,
+            ..ReplyOptions::default()
+        };
+        assert_eq!(
+            ScanListing::parse_with(b"1 120 7", &o).unwrap().maxima,
+            Some(7)
+        );
+        assert!(ScanListing::parse_with(b"1 120", &o).is_err());
+    }
+
+    #[test]
+    fn uid_listing_nothing_after_r1939_39() {
+        assert!(UidListing::parse(b"1 abc ").is_err());
+        assert!(UidListing::parse(b"1  abc").is_err());
+        assert!(UidListing::parse(b"1").is_err());
+        assert!(UidListing::parse(&[b'1', b' ', 0x7F]).is_err());
+        let o = ReplyOptions::lenient();
+        assert_eq!(
+            UidListing::parse_with(b"1   abc  ", &o)
+                .unwrap()
+                .uid
+                .as_bytes(),
+            b"abc"
+        );
+        assert!(UidListing::parse_with(b"1 abc def", &o).is_err());
+    }
+
+    #[test]
+    fn language_listing_description() {
+        assert_eq!(LanguageListing::parse(b"de").unwrap().description, None);
+        assert_eq!(
+            LanguageListing::parse(b"de ").unwrap().description,
+            Some(Text::empty())
+        );
+        assert!(LanguageListing::parse(b" de").is_err());
+    }
+}
