@@ -33,6 +33,7 @@
 extern crate alloc;
 
 pub mod apop;
+pub mod client;
 pub mod dot;
 pub mod encode;
 pub mod error;
@@ -41,4 +42,5 @@ pub mod options;
 mod parse;
 pub mod sasl;
 pub mod secret;
+pub mod server;
 pub mod types;

@@ -1,0 +1,187 @@
+//! What can go wrong on the client side: commands refused before they are sent,
+//! and bad input from the server.
+
+use crate::framing::FramingError;
+use crate::types::{StatusLine, ValueError};
+
+use super::CommandId;
+
+/// Why a command was not sent. Nothing was written; the machine is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The command is not valid in the current state (SPEC.md §2.2).
+    #[error("{command} is not valid {state}")]
+    WrongState {
+        /// The command's keyword.
+        command: &'static str,
+        /// Where the session is.
+        state: &'static str,
+    },
+    /// Another command must be answered first: no pipelining without the
+    /// PIPELINING capability, or an AUTH or STLS exchange is in progress
+    /// (R2595-3, IMPL-6, IMPL-7).
+    #[error("a reply is outstanding and this command cannot be pipelined")]
+    MustWait,
+    /// Too many commands in flight.
+    #[error("{limit} commands are already in flight")]
+    TooManyInFlight {
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A credential would go out in the clear while TLS is required (R2595-8).
+    #[error("TLS is required before credentials are sent")]
+    TlsRequired,
+    /// APOP needs a well-formed timestamp in the greeting (E-7, R2449-6).
+    #[error("the greeting held no usable APOP timestamp")]
+    NoApopTimestamp,
+    /// The server did not list the capability this command needs.
+    #[error("the server did not advertise {capability}")]
+    NotAdvertised {
+        /// The capability.
+        capability: &'static str,
+    },
+    /// STLS after UTF8 is not allowed (R6856-3), nor after TLS is active.
+    #[error("STLS is not allowed now: {reason}")]
+    StlsNotAllowed {
+        /// Why.
+        reason: &'static str,
+    },
+    /// The SASL mechanism failed to produce its initial response.
+    #[error("the SASL mechanism failed: {0}")]
+    Mechanism(crate::sasl::SaslError),
+    /// A value for the command was invalid.
+    #[error(transparent)]
+    Value(#[from] ValueError),
+    /// The machine stopped after a fatal error or the end of the session.
+    #[error("the session is over")]
+    Closed,
+}
+
+/// Bad input from the server, or a protocol violation. [`ClientError::is_fatal`]
+/// says whether the session can go on; after a fatal error the machine gives no
+/// more events and the caller should close the connection.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientError {
+    /// The greeting was `-ERR` (E-23) or not a status line at all.
+    #[error("the server refused the connection")]
+    GreetingRefused {
+        /// The `-ERR` greeting, if it was one.
+        line: Option<StatusLine>,
+    },
+    /// A line that should be a status line was not one.
+    #[error("expected a status line for command {id:?}")]
+    BadStatusLine {
+        /// The command whose reply it should have been.
+        id: Option<CommandId>,
+    },
+    /// A line arrived when no command was waiting for a reply: an injected or
+    /// desynchronised reply.
+    #[error("a reply arrived for a command never sent ({len} octets)")]
+    Unsolicited {
+        /// Its length.
+        len: usize,
+    },
+    /// Bytes arrived after the `+OK` to STLS and before the TLS handshake: possibly
+    /// injected plaintext (IMPL-13). They were discarded, never parsed.
+    #[error("{len} octets arrived after the STLS +OK, before TLS")]
+    DataAfterStls {
+        /// How many.
+        len: usize,
+    },
+    /// A line broke the framing rules (too long, bare LF).
+    #[error("framing: {error}")]
+    Framing {
+        /// The command whose reply held it, if known.
+        id: Option<CommandId>,
+        /// What was wrong.
+        error: FramingError,
+    },
+    /// A line of a listing could not be parsed; it was skipped.
+    #[error("skipped a malformed listing line for command {id:?}")]
+    BadListingLine {
+        /// The command answered.
+        id: CommandId,
+    },
+    /// A listing had more lines than allowed; the rest was skipped.
+    #[error("the listing for command {id:?} passed {limit} lines; the rest was skipped")]
+    ListingTooLarge {
+        /// The command answered.
+        id: CommandId,
+        /// The configured limit.
+        limit: usize,
+    },
+    /// A body passed the configured size limit.
+    #[error("the body for command {id:?} passed {limit} octets")]
+    BodyTooLarge {
+        /// The command answered.
+        id: CommandId,
+        /// The configured limit.
+        limit: u64,
+    },
+    /// The server's reply to STAT, `LIST n` or `UIDL n` was `+OK` but not in the
+    /// form the RFC gives. The status line is kept.
+    #[error("malformed reply to command {id:?}")]
+    MalformedReply {
+        /// The command answered.
+        id: CommandId,
+        /// The line.
+        line: StatusLine,
+    },
+    /// A SASL challenge could not be decoded or answered; the exchange was
+    /// cancelled with `*` (R5034-10).
+    #[error("SASL exchange for command {id:?} failed: {reason}")]
+    Sasl {
+        /// The AUTH command.
+        id: CommandId,
+        /// What went wrong.
+        reason: crate::sasl::SaslError,
+    },
+    /// The server accepted AUTH without proving itself to the mechanism (SCRAM:
+    /// no valid server signature). The session must not be trusted.
+    #[error("the server did not prove its identity in AUTH {id:?}: {reason}")]
+    ServerUnverified {
+        /// The AUTH command.
+        id: CommandId,
+        /// What the mechanism found.
+        reason: crate::sasl::SaslError,
+    },
+    /// A SASL challenge arrived for a command that is not AUTH.
+    #[error("a continuation line arrived for a command that is not AUTH")]
+    UnexpectedContinuation,
+    /// TLS was required but the server did not offer STLS (downgrade, R2595-8).
+    #[error("TLS is required but the server does not offer STLS")]
+    StlsNotOffered,
+    /// TLS was required but the server refused STLS (downgrade).
+    #[error("TLS is required but the server refused STLS")]
+    StlsRefused {
+        /// The refusal.
+        line: StatusLine,
+    },
+    /// Input arrived after the session ended.
+    #[error("input after the session ended")]
+    InputAfterClose,
+}
+
+impl ClientError {
+    /// Whether the session cannot go on. After a fatal error the machine produces
+    /// no more events.
+    pub fn is_fatal(&self) -> bool {
+        !matches!(
+            self,
+            ClientError::BadListingLine { .. }
+                | ClientError::ListingTooLarge { .. }
+                | ClientError::MalformedReply { .. }
+                | ClientError::Sasl { .. }
+                | ClientError::StlsNotOffered
+                | ClientError::StlsRefused { .. }
+        )
+    }
+}
+
+impl From<ValueError> for ClientError {
+    fn from(_: ValueError) -> Self {
+        ClientError::BadStatusLine { id: None }
+    }
+}

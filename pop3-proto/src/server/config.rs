@@ -1,0 +1,116 @@
+//! What a [`Server`](super::Server) offers and how strict it is.
+
+use alloc::vec::Vec;
+
+use crate::types::{Expire, LanguageTag, Mechanism, Text};
+
+/// The server machine's settings: limits, and what CAPA advertises.
+///
+/// ```
+/// use pop3_proto::server::ServerConfig;
+/// let config = ServerConfig { stls: true, cleartext_requires_tls: true, ..ServerConfig::default() };
+/// assert!(config.user_pass);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerConfig {
+    /// Longest command line, CRLF included (R2449-1: at least 255).
+    pub max_command_line: usize,
+    /// Longest SASL response line (R5034-11).
+    pub max_sasl_line: usize,
+    /// Most octets of input kept while the host is answering a command (pipelined
+    /// commands wait here); past it [`Server::enqueue_input`](super::Server::enqueue_input)
+    /// refuses more until the host catches up.
+    pub max_buffered_input: usize,
+    /// Failed logins (PASS, APOP, AUTH) before the session is ended.
+    pub max_failed_logins: u32,
+    /// Accept a bare LF as the end of a command (E-5). Off by default.
+    pub allow_bare_lf: bool,
+    /// Collapse runs of spaces between arguments (E-27; never inside PASS).
+    pub lenient_spaces: bool,
+    /// Message stores keep LF line ends: send them as CRLF and count sizes so.
+    pub lf_to_crlf: bool,
+    /// USER and PASS are offered (the `USER` capability).
+    pub user_pass: bool,
+    /// USER is passed to the host as an event before `+OK` (the RFC 1939 examples'
+    /// `-ERR sorry, no mailbox for frated here`). Off by default: the machine
+    /// answers `+OK` to every USER, which does not reveal which names exist
+    /// (R1939-25).
+    pub check_user: bool,
+    /// The greeting carries an APOP timestamp and APOP is accepted.
+    pub apop: bool,
+    /// SASL mechanisms offered by AUTH (the `SASL` capability).
+    pub sasl: Vec<Mechanism>,
+    /// SASL mechanisms that send credentials in the clear (withheld before TLS when
+    /// `cleartext_requires_tls`).
+    pub cleartext_sasl: Vec<Mechanism>,
+    /// STLS is offered (a certificate is configured, R8314-2).
+    pub stls: bool,
+    /// The connection is under implicit TLS (port 995).
+    pub implicit_tls: bool,
+    /// Refuse USER/PASS and cleartext SASL until TLS is active, answering good and
+    /// bad credentials alike (R2595-8, R8314-5).
+    pub cleartext_requires_tls: bool,
+    /// `TOP` is offered.
+    pub top: bool,
+    /// `UIDL` is offered.
+    pub uidl: bool,
+    /// `PIPELINING` is advertised.
+    pub pipelining: bool,
+    /// `RESP-CODES` is advertised.
+    pub resp_codes: bool,
+    /// `AUTH-RESP-CODE` is advertised.
+    pub auth_resp_code: bool,
+    /// `LOGIN-DELAY seconds [USER]`.
+    pub login_delay: Option<(u32, bool)>,
+    /// `EXPIRE days|NEVER [USER]`.
+    pub expire: Option<(Expire, bool)>,
+    /// `IMPLEMENTATION text`.
+    pub implementation: Option<Text>,
+    /// `UTF8 [USER]`: `Some(true)` also accepts UTF-8 credentials.
+    pub utf8: Option<bool>,
+    /// `LANG` with these languages (the first is the default), each with its name.
+    pub languages: Vec<(LanguageTag, Text)>,
+    /// XTND and unknown commands go to the host as
+    /// [`ServerEvent::Extension`](super::ServerEvent::Extension) instead of being
+    /// refused by the machine.
+    pub extensions: bool,
+    /// The text after `+OK` in the QUIT reply (TV-4: `dewey POP3 server signing off`).
+    pub signoff: Text,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            max_command_line: 255,
+            max_sasl_line: 64 * 1024,
+            max_buffered_input: 64 * 1024,
+            max_failed_logins: 3,
+            allow_bare_lf: false,
+            lenient_spaces: false,
+            lf_to_crlf: false,
+            user_pass: true,
+            check_user: false,
+            apop: false,
+            sasl: Vec::new(),
+            cleartext_sasl: ["PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER"]
+                .iter()
+                .filter_map(|m| Mechanism::new(*m).ok())
+                .collect(),
+            stls: false,
+            implicit_tls: false,
+            cleartext_requires_tls: false,
+            top: true,
+            uidl: true,
+            pipelining: true,
+            resp_codes: true,
+            auth_resp_code: true,
+            login_delay: None,
+            expire: None,
+            implementation: None,
+            utf8: None,
+            languages: Vec::new(),
+            extensions: false,
+            signoff: Text::new("POP3 server signing off").unwrap_or_default(),
+        }
+    }
+}
