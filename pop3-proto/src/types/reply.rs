@@ -140,7 +140,6 @@ impl<'a> arbitrary::Arbitrary<'a> for StatusLine {
 /// assert_eq!(g.timestamp(), Some(&b"<1896.697170952@dbc.mtview.ca.us>"[..]));
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
-#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct Greeting {
     line: StatusLine,
 }
@@ -180,6 +179,15 @@ impl Greeting {
         let rest = text.get(start..)?;
         let end = memchr::memchr(b'>', rest)?;
         rest.get(..=end)
+    }
+}
+
+#[cfg(feature = "arbitrary")]
+impl<'a> arbitrary::Arbitrary<'a> for Greeting {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        let code = u.arbitrary()?;
+        let text: Text = u.arbitrary()?;
+        Greeting::new(code, text).map_err(|_| arbitrary::Error::IncorrectFormat)
     }
 }
 
