@@ -8,13 +8,15 @@
 //!
 //! | module | holds |
 //! |---|---|
-//! | `framing` | finding line ends with memchr, line-length limits and resynchronisation |
-//! | `dot` | streaming dot-unstuffing of multi-line bodies and stuffing for output |
+//! | [`framing`] | finding line ends with memchr, line-length limits and resynchronisation |
+//! | [`dot`] | streaming dot-unstuffing of multi-line bodies and stuffing for output |
 //! | [`types`] | the typed POP3 vocabulary: commands, replies, capabilities, codes, secrets |
 //! | [`encode`] | typed values to wire bytes |
 //! | [`sasl`] | AUTH mechanisms (PLAIN, LOGIN, CRAM-MD5, SCRAM, OAuth, EXTERNAL), strict base64, mechanism choice |
 //! | [`apop`] | APOP timestamps (validated) and digests |
 //! | [`options`] | strict-by-default parser options and their opt-in leniencies |
+//! | [`client`] | the client state machine: commands in, typed events out |
+//! | [`server`] | the server state machine: client bytes in, host events and replies out |
 //!
 //! Parsing (with `nom`) is private to the crate; its results come out as the typed
 //! values of [`types`] and its failures as the errors of [`error`].
