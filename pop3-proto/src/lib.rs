@@ -14,6 +14,7 @@
 //! | [`encode`] | typed values to wire bytes |
 //! | [`sasl`] | AUTH mechanisms (PLAIN, LOGIN, CRAM-MD5, SCRAM, OAuth, EXTERNAL), strict base64, mechanism choice |
 //! | [`apop`] | APOP timestamps (validated) and digests |
+//! | [`url`] | POP URLs (RFC 2384): parse, validate and format `pop://`, `pops://` |
 //!
 //! Parsing (with `nom`) is private to the crate; its results come out as the typed
 //! values of [`types`] and its failures as the errors of [`error`].
@@ -44,3 +45,4 @@ pub mod sasl;
 pub mod secret;
 pub mod server;
 pub mod types;
+pub mod url;
