@@ -17,6 +17,7 @@
 //! | [`options`] | strict-by-default parser options and their opt-in leniencies |
 //! | [`client`] | the client state machine: commands in, typed events out |
 //! | [`server`] | the server state machine: client bytes in, host events and replies out |
+//! | [`url`] | POP URLs (RFC 2384): parse, validate and format `pop://`, `pops://` |
 //!
 //! Parsing (with `nom`) is private to the crate; its results come out as the typed
 //! values of [`types`] and its failures as the errors of [`error`].
@@ -47,3 +48,4 @@ pub mod sasl;
 pub mod secret;
 pub mod server;
 pub mod types;
+pub mod url;
