@@ -49,3 +49,8 @@ pub mod secret;
 pub mod server;
 pub mod types;
 pub mod url;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
