@@ -15,6 +15,7 @@
 //! | [`sasl`] | AUTH mechanisms (PLAIN, LOGIN, CRAM-MD5, SCRAM, OAuth, EXTERNAL), strict base64, mechanism choice |
 //! | [`apop`] | APOP timestamps (validated) and digests |
 //! | [`url`] | POP URLs (RFC 2384): parse, validate and format `pop://`, `pops://` |
+//! | [`pop2`] | POP2 (RFC 937): commands, replies and client and server state machines |
 //!
 //! Parsing (with `nom`) is private to the crate; its results come out as the typed
 //! values of [`types`] and its failures as the errors of [`error`].
@@ -41,6 +42,7 @@ pub mod error;
 pub mod framing;
 pub mod options;
 mod parse;
+pub mod pop2;
 pub mod sasl;
 pub mod secret;
 pub mod server;
