@@ -11,7 +11,10 @@ use crate::types::Text;
 /// Settings of a [`Client`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientConfig {
-    /// The longest reply line accepted, CRLF included: 512 (R937-8).
+    /// The longest reply line accepted, CRLF included: 512 (R937-8). A smaller
+    /// value is stricter; a larger one has no effect, since [`Reply::parse`]
+    /// enforces 512. Message data is counted, never framed, so RFC 937's
+    /// 1000-octet text-line limit is not checked.
     pub max_reply_line: usize,
     /// Accept a bare LF as the end of a reply line. Off: a bare LF is a fatal
     /// error. Message data is never looked at: it is counted.

@@ -23,7 +23,9 @@ use crate::types::{MessageNumber, Text, ValueError};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
-    /// The longest command line accepted, CRLF included: 512 (R937-8).
+    /// The longest command line accepted, CRLF included: 512 (R937-8). A
+    /// smaller value is stricter; a larger one has no effect, since
+    /// [`Command::parse`] enforces 512.
     pub max_command_line: usize,
     /// Accept a bare LF as a line end. Off: a bare LF is an error, and the
     /// session closes.
