@@ -18,6 +18,7 @@
 //! | [`client`] | the client state machine: commands in, typed events out |
 //! | [`server`] | the server state machine: client bytes in, host events and replies out |
 //! | [`url`] | POP URLs (RFC 2384): parse, validate and format `pop://`, `pops://` |
+//! | [`pop2`] | POP2 (RFC 937): commands, replies and client and server state machines |
 //!
 //! Parsing (with `nom`) is private to the crate; its results come out as the typed
 //! values of [`types`] and its failures as the errors of [`error`].
@@ -44,6 +45,7 @@ pub mod error;
 pub mod framing;
 pub mod options;
 mod parse;
+pub mod pop2;
 pub mod sasl;
 pub mod secret;
 pub mod server;
