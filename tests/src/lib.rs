@@ -10,7 +10,7 @@ use pop3_proto::client::{Client, ClientConfig, ClientError, Event};
 use pop3_proto::dot::{wire_len, StuffConfig};
 use pop3_proto::sasl::{self, CredentialStore, MemoryStore, ServerMechanism};
 use pop3_proto::secret::Secret;
-use pop3_proto::server::{MessageInfo, Refusal, Server, ServerConfig, ServerEvent};
+use pop3_proto::server::{AuthStep, MessageInfo, Refusal, Server, ServerConfig, ServerEvent};
 use pop3_proto::types::{Text, UniqueId};
 
 /// Message 1 of TV-1 (120 octets).
@@ -208,8 +208,9 @@ impl MemoryHost {
                     .map(|s| s.expose_secret().as_slice());
                 let store: &dyn CredentialStore = &self.store;
                 match server.auth_step(mech.as_mut(), ir, store).expect("answer") {
-                    Some(identity) => self.login(server, &identity.user().to_string()),
-                    None => self.mechanism = Some(mech),
+                    AuthStep::Authenticated(identity) => self.login(server, identity.user()),
+                    AuthStep::Challenged => self.mechanism = Some(mech),
+                    _ => {}
                 }
             }
             ServerEvent::AuthResponse { response } => {
@@ -222,8 +223,9 @@ impl MemoryHost {
                     .auth_step(mech.as_mut(), Some(response.expose_secret()), store)
                     .expect("answer")
                 {
-                    Some(identity) => self.login(server, &identity.user().to_string()),
-                    None => self.mechanism = Some(mech),
+                    AuthStep::Authenticated(identity) => self.login(server, identity.user()),
+                    AuthStep::Challenged => self.mechanism = Some(mech),
+                    _ => {}
                 }
             }
             ServerEvent::AuthCancelled => self.mechanism = None,

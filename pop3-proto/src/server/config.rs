@@ -21,7 +21,17 @@ pub struct ServerConfig {
     /// commands wait here); past it [`Server::enqueue_input`](super::Server::enqueue_input)
     /// refuses more until the host catches up.
     pub max_buffered_input: usize,
-    /// Failed logins (PASS, APOP, AUTH) before the session is ended.
+    /// Most octets of replies waiting to be written before the machine stops
+    /// reading further pipelined commands: [`Server::next_event`](super::Server::next_event)
+    /// returns `None` until the host has taken the output. This bounds what a
+    /// client that pipelines without reading can make the server hold (a `LIST`
+    /// of a large maildrop is several kilobytes per command line). Message bodies
+    /// are the host's own bytes and are not copied.
+    pub max_pending_output: usize,
+    /// Failed logins (PASS, APOP, AUTH, and cleartext logins refused before TLS)
+    /// after which the session ends: the reply to the last one is sent, then
+    /// [`CloseReason::TooManyFailures`](super::CloseReason::TooManyFailures).
+    /// 0 means no limit.
     pub max_failed_logins: u32,
     /// Accept a bare LF as the end of a command (E-5). Off by default.
     pub allow_bare_lf: bool,
@@ -84,6 +94,7 @@ impl Default for ServerConfig {
             max_command_line: 255,
             max_sasl_line: 64 * 1024,
             max_buffered_input: 64 * 1024,
+            max_pending_output: 256 * 1024,
             max_failed_logins: 3,
             allow_bare_lf: false,
             lenient_spaces: false,
