@@ -880,6 +880,8 @@ impl Server {
         }
     }
 
+    /// CAPA (R2449-7), right for the state and the TLS status. The order is the
+    /// RFC 2449 §5 example's (TV-5), then the later extensions.
     fn capa(&mut self) {
         let mut caps: Vec<Capability> = Vec::new();
         let before_tls = !self.tls;
@@ -888,9 +890,7 @@ impl Server {
         if self.config.top {
             caps.push(Capability::Top);
         }
-        if self.config.uidl {
-            caps.push(Capability::Uidl);
-        }
+        // R2595-8, R5034-16: no cleartext login offered before TLS when refused.
         if self.config.user_pass && !cleartext_hidden {
             caps.push(Capability::User);
         }
@@ -908,12 +908,6 @@ impl Server {
         if self.config.resp_codes {
             caps.push(Capability::RespCodes);
         }
-        if self.config.auth_resp_code {
-            caps.push(Capability::AuthRespCode);
-        }
-        if self.config.pipelining {
-            caps.push(Capability::Pipelining);
-        }
         if let Some((seconds, per_user)) = self.config.login_delay {
             // R2449-15: with USER, the largest value before login, and the user's
             // exact value after it.
@@ -926,6 +920,9 @@ impl Server {
                 per_user: per_user && authorization,
             });
         }
+        if self.config.pipelining {
+            caps.push(Capability::Pipelining);
+        }
         if let Some((expire, per_user)) = self.config.expire {
             // R2449-16: likewise, with the smallest value before login.
             let expire = match (authorization, self.user_expire) {
@@ -937,8 +934,14 @@ impl Server {
                 per_user: per_user && authorization,
             });
         }
+        if self.config.uidl {
+            caps.push(Capability::Uidl);
+        }
         if let Some(text) = &self.config.implementation {
             caps.push(Capability::Implementation(text.clone()));
+        }
+        if self.config.auth_resp_code {
+            caps.push(Capability::AuthRespCode);
         }
         // R2595-2: STLS only where it is allowed: AUTHORIZATION, before TLS, and
         // not after UTF8 (R6856-3).
