@@ -118,7 +118,7 @@ fn message(seed: usize) -> Bytes {
             b'a' + (i % 26) as u8
         };
         m.push(lead);
-        m.extend(std::iter::repeat_n(b'a' + (i % 23) as u8, 73));
+        m.extend(std::iter::repeat(b'a' + (i % 23) as u8).take(73));
         m.extend_from_slice(b"\r\n");
     }
     m.truncate(MESSAGE_SIZE);
