@@ -468,28 +468,30 @@ impl Server {
         self.staging.put_slice(b" octets)\r\n");
     }
 
-    /// The message `msg` if it exists and is not deleted; otherwise answers
-    /// `-ERR` (E-10, E-12): `message n already deleted` for a deleted message, and
-    /// for a number past the end `no such message`, with the maildrop's size when
-    /// `count` (the RFC's LIST and UIDL examples).
-    fn message_or_err(&mut self, msg: MessageNumber, count: bool) -> Option<MessageInfo> {
+    /// The index of message `msg` if it exists and is not deleted; otherwise
+    /// answers `-ERR` (E-10, E-12): `message n already deleted` for a deleted
+    /// message, and for a number past the end `no such message`, with the
+    /// maildrop's size when `count` (the RFC's LIST and UIDL examples).
+    fn message_or_err(&mut self, msg: MessageNumber, count: bool) -> Option<usize> {
         let i = msg.index();
-        match (self.deleted.get(i), self.maildrop.get(i)) {
-            (Some(false), Some(info)) => Some(info.clone()),
-            (Some(true), _) => {
-                self.err(format!("message {msg} already deleted").as_bytes());
+        match self.deleted.get(i) {
+            Some(false) => Some(i),
+            Some(true) => {
+                self.staging.put_slice(b"-ERR message ");
+                put_decimal(&mut self.staging, u64::from(msg.get()));
+                self.staging.put_slice(b" already deleted\r\n");
                 None
             }
-            _ if count => {
+            None if count => {
                 let total = self.maildrop.len() as u64;
-                let text = format!(
-                    "no such message, only {total} message{} in maildrop",
-                    plural(total)
-                );
-                self.err(text.as_bytes());
+                self.staging.put_slice(b"-ERR no such message, only ");
+                put_decimal(&mut self.staging, total);
+                self.staging.put_slice(b" message");
+                self.staging.put_slice(plural(total).as_bytes());
+                self.staging.put_slice(b" in maildrop\r\n");
                 None
             }
-            _ => {
+            None => {
                 self.err(b"no such message");
                 None
             }
@@ -1011,11 +1013,12 @@ impl Server {
     fn list(&mut self, arg: Option<MessageNumber>) {
         match arg {
             Some(msg) => {
-                if let Some(info) = self.message_or_err(msg, true) {
+                if let Some(i) = self.message_or_err(msg, true) {
+                    let size = self.maildrop.get(i).map_or(0, |m| m.size);
                     self.staging.put_slice(b"+OK ");
                     put_decimal(&mut self.staging, u64::from(msg.get()));
                     self.staging.put_u8(b' ');
-                    put_decimal(&mut self.staging, info.size);
+                    put_decimal(&mut self.staging, size);
                     self.staging.put_slice(b"\r\n");
                 }
             }
@@ -1058,7 +1061,10 @@ impl Server {
     fn uidl(&mut self, arg: Option<MessageNumber>) {
         match arg {
             Some(msg) => {
-                if let Some(info) = self.message_or_err(msg, true) {
+                if let Some(info) = self
+                    .message_or_err(msg, true)
+                    .and_then(|i| self.maildrop.get(i))
+                {
                     self.staging.put_slice(b"+OK ");
                     put_decimal(&mut self.staging, u64::from(msg.get()));
                     self.staging.put_u8(b' ');
@@ -1093,15 +1099,18 @@ impl Server {
 
     /// `DELE msg` (R1939-34): marks it; numbers are not reassigned.
     fn dele(&mut self, msg: MessageNumber) {
-        let Some(info) = self.message_or_err(msg, false) else {
+        let Some(i) = self.message_or_err(msg, false) else {
             return;
         };
-        if let Some(d) = self.deleted.get_mut(msg.index()) {
+        let size = self.maildrop.get(i).map_or(0, |m| m.size);
+        if let Some(d) = self.deleted.get_mut(i) {
             *d = true;
             self.live_count = self.live_count.saturating_sub(1);
-            self.live_size = self.live_size.saturating_sub(info.size);
+            self.live_size = self.live_size.saturating_sub(size);
         }
-        self.ok(format!("message {msg} deleted").as_bytes());
+        self.staging.put_slice(b"+OK message ");
+        put_decimal(&mut self.staging, u64::from(msg.get()));
+        self.staging.put_slice(b" deleted\r\n");
     }
 
     fn retrieve(&mut self, msg: MessageNumber, top: Option<u32>) -> Option<ServerEvent> {
