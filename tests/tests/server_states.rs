@@ -926,3 +926,25 @@ fn pair_session_user_pass_wrong_then_right() {
         "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n+OK send PASS\r\n-ERR [AUTH] invalid user name or password\r\n+OK send PASS\r\n+OK mrose's maildrop has 2 messages (320 octets)\r\n+OK dewey POP3 server signing off (2 messages left)\r\n"
     );
 }
+
+#[test]
+fn r1939_28_with_apop_builds_the_timestamp_from_host_values() {
+    let mut s = Server::with_apop(
+        ServerConfig::default(),
+        text("POP3 server ready"),
+        1896,
+        697170952,
+        "dbc.mtview.ca.us",
+    )
+    .unwrap();
+    assert_eq!(s.timestamp().map(|t| t.as_str()), Some(TV1_TIMESTAMP));
+    s.take_output();
+    let out = MemoryHost::tv1().drive(&mut s, APOP_GOOD);
+    assert_eq!(
+        out.text(),
+        "+OK mrose's maildrop has 2 messages (320 octets)\r\n"
+    );
+    // A host name that cannot be a msg-id domain is refused.
+    assert!(Server::with_apop(ServerConfig::default(), text("x"), 1, 2, "a b").is_err());
+    assert!(Server::with_apop(ServerConfig::default(), text("x"), 1, 2, "").is_err());
+}

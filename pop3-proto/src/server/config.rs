@@ -58,7 +58,10 @@ pub struct ServerConfig {
     /// The connection is under implicit TLS (port 995).
     pub implicit_tls: bool,
     /// Refuse USER/PASS and cleartext SASL until TLS is active, answering good and
-    /// bad credentials alike (R2595-8, R8314-5).
+    /// bad credentials alike (R2595-8, R8314-5), and leave them out of CAPA before
+    /// TLS (R5034-16). RFC 5034 says this SHOULD be the default; it is off here
+    /// only because a server with no certificate could then accept no password
+    /// at all. Turn it on whenever [`stls`](Self::stls) is.
     pub cleartext_requires_tls: bool,
     /// `TOP` is offered.
     pub top: bool,

@@ -241,6 +241,39 @@ impl Server {
         server
     }
 
+    /// A server that offers APOP, its greeting timestamp `<id.clock@host>` built
+    /// from values the host supplies (R1939-28: a process id or connection
+    /// counter, and the current time; the timestamp must differ for every
+    /// greeting). Turns [`ServerConfig::apop`] on. Fails when `host` cannot be
+    /// the domain of a msg-id.
+    ///
+    /// ```
+    /// use pop3_proto::server::{Server, ServerConfig};
+    /// use pop3_proto::types::Text;
+    /// let mut server = Server::with_apop(
+    ///     ServerConfig::default(), Text::new("POP3 server ready").unwrap(),
+    ///     1896, 697170952, "dbc.mtview.ca.us",
+    /// ).unwrap();
+    /// assert_eq!(
+    ///     server.take_output().concat(),
+    ///     b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n"
+    /// );
+    /// ```
+    pub fn with_apop(
+        config: ServerConfig,
+        greeting: Text,
+        id: u64,
+        clock: u64,
+        host: &str,
+    ) -> Result<Self, crate::apop::ApopError> {
+        let timestamp = Timestamp::new(id, clock, host)?;
+        let config = ServerConfig {
+            apop: true,
+            ..config
+        };
+        Ok(Self::new(config, greeting, Some(timestamp)))
+    }
+
     /// The settings.
     pub fn config(&self) -> &ServerConfig {
         &self.config
