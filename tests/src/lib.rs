@@ -12,7 +12,7 @@ use pop3_proto::client::{Client, ClientConfig, ClientError, Event};
 use pop3_proto::dot::{wire_len, StuffConfig};
 use pop3_proto::sasl::{self, CredentialStore, MemoryStore, ServerMechanism};
 use pop3_proto::secret::Secret;
-use pop3_proto::server::{MessageInfo, Refusal, Server, ServerConfig, ServerEvent};
+use pop3_proto::server::{AuthStep, MessageInfo, Refusal, Server, ServerConfig, ServerEvent};
 use pop3_proto::types::{Text, UniqueId};
 
 /// Message 1 of TV-1 (120 octets).
@@ -210,8 +210,9 @@ impl MemoryHost {
                     .map(|s| s.expose_secret().as_slice());
                 let store: &dyn CredentialStore = &self.store;
                 match server.auth_step(mech.as_mut(), ir, store).expect("answer") {
-                    Some(identity) => self.login(server, identity.user()),
-                    None => self.mechanism = Some(mech),
+                    AuthStep::Authenticated(identity) => self.login(server, identity.user()),
+                    AuthStep::Challenged => self.mechanism = Some(mech),
+                    _ => {}
                 }
             }
             ServerEvent::AuthResponse { response } => {
@@ -224,8 +225,9 @@ impl MemoryHost {
                     .auth_step(mech.as_mut(), Some(response.expose_secret()), store)
                     .expect("answer")
                 {
-                    Some(identity) => self.login(server, identity.user()),
-                    None => self.mechanism = Some(mech),
+                    AuthStep::Authenticated(identity) => self.login(server, identity.user()),
+                    AuthStep::Challenged => self.mechanism = Some(mech),
+                    _ => {}
                 }
             }
             ServerEvent::AuthCancelled => self.mechanism = None,
@@ -481,4 +483,81 @@ pub fn coalesce(events: Vec<Event>) -> Vec<Event> {
         out.push(e);
     }
     out
+}
+
+/// What [`MemoryHost::drive`] saw: every octet the server wrote and every event
+/// it gave, in order.
+#[derive(Debug, Default)]
+pub struct Driven {
+    /// The server's output.
+    pub output: Vec<u8>,
+    /// The server's events.
+    pub events: Vec<ServerEvent>,
+}
+
+impl Driven {
+    /// The output as text, for assertion messages.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.output).into_owned()
+    }
+}
+
+impl MemoryHost {
+    /// Drives a server machine alone: feeds `input` in pieces of `chunk` octets
+    /// (0: as much as the machine takes at once), never more than
+    /// [`Server::input_room`], answers every event as [`MemoryHost::handle`]
+    /// does, and collects the output, taking it whenever the machine stops
+    /// for it.
+    pub fn drive_chunked(&mut self, server: &mut Server, input: &[u8], chunk: usize) -> Driven {
+        let mut driven = Driven::default();
+        let mut rest = input;
+        loop {
+            self.pump(server, &mut driven);
+            if rest.is_empty() {
+                break;
+            }
+            let mut take = server.input_room().min(rest.len());
+            if chunk != 0 {
+                take = take.min(chunk);
+            }
+            if take == 0 {
+                // Nothing fits and nothing moves: the machine is closed or stuck.
+                if server.phase() == pop3_proto::server::Phase::Closed {
+                    server
+                        .enqueue_input(rest)
+                        .expect("closed machines drop input");
+                    break;
+                }
+                panic!("the server takes no input and makes no progress");
+            }
+            let (now, later) = rest.split_at(take);
+            server.enqueue_input(now).expect("room");
+            rest = later;
+        }
+        self.pump(server, &mut driven);
+        driven
+    }
+
+    /// [`MemoryHost::drive_chunked`] with pieces as large as the machine takes.
+    pub fn drive(&mut self, server: &mut Server, input: &[u8]) -> Driven {
+        self.drive_chunked(server, input, 0)
+    }
+
+    fn pump(&mut self, server: &mut Server, driven: &mut Driven) {
+        loop {
+            let mut progress = false;
+            while let Some(event) = server.next_event() {
+                progress = true;
+                self.handle(server, &event);
+                driven.events.push(event);
+            }
+            for chunk in server.take_output() {
+                progress = true;
+                driven.output.extend_from_slice(&chunk);
+            }
+            if !progress {
+                return;
+            }
+        }
+    }
 }

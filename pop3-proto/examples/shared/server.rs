@@ -13,7 +13,7 @@ use bytes::Bytes;
 use pop3_proto::apop::{self, Timestamp};
 use pop3_proto::sasl::{self, CredentialStore, MemoryStore, ServerMechanism};
 use pop3_proto::secret::Secret;
-use pop3_proto::server::{MessageInfo, Refusal, Server, ServerConfig, ServerEvent};
+use pop3_proto::server::{AuthStep, MessageInfo, Refusal, Server, ServerConfig, ServerEvent};
 use pop3_proto::types::{Expire, Mechanism, Text};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -209,6 +209,7 @@ async fn session(tcp: TcpStream, peer: SocketAddr, id: u64, shared: &Shared) -> 
             Ok(read) => read?,
             Err(_) => {
                 // R1939-16: close without a reply and without UPDATE.
+                server.timeout();
                 host.trace.note("idle timeout: closing, nothing removed");
                 return Ok(());
             }
@@ -300,12 +301,12 @@ impl Host<'_> {
         };
         let store: &dyn CredentialStore = &self.shared.store;
         match server.auth_step(mechanism.as_mut(), response.as_deref(), store) {
-            Ok(Some(identity)) => {
+            Ok(AuthStep::Authenticated(identity)) => {
                 let user = identity.user().to_string();
                 self.login(server, &user).await;
             }
-            Ok(None) => self.mechanism = Some(mechanism),
-            Err(_) => {}
+            Ok(AuthStep::Challenged) => self.mechanism = Some(mechanism),
+            Ok(_) | Err(_) => {}
         }
     }
 

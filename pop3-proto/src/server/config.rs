@@ -21,7 +21,17 @@ pub struct ServerConfig {
     /// commands wait here); past it [`Server::enqueue_input`](super::Server::enqueue_input)
     /// refuses more until the host catches up.
     pub max_buffered_input: usize,
-    /// Failed logins (PASS, APOP, AUTH) before the session is ended.
+    /// Most octets of replies waiting to be written before the machine stops
+    /// reading further pipelined commands: [`Server::next_event`](super::Server::next_event)
+    /// returns `None` until the host has taken the output. This bounds what a
+    /// client that pipelines without reading can make the server hold (a `LIST`
+    /// of a large maildrop is several kilobytes per command line). Message bodies
+    /// are the host's own bytes and are not copied.
+    pub max_pending_output: usize,
+    /// Failed logins (PASS, APOP, AUTH, and cleartext logins refused before TLS)
+    /// after which the session ends: the reply to the last one is sent, then
+    /// [`CloseReason::TooManyFailures`](super::CloseReason::TooManyFailures).
+    /// 0 means no limit.
     pub max_failed_logins: u32,
     /// Accept a bare LF as the end of a command (E-5). Off by default.
     pub allow_bare_lf: bool,
@@ -48,7 +58,10 @@ pub struct ServerConfig {
     /// The connection is under implicit TLS (port 995).
     pub implicit_tls: bool,
     /// Refuse USER/PASS and cleartext SASL until TLS is active, answering good and
-    /// bad credentials alike (R2595-8, R8314-5).
+    /// bad credentials alike (R2595-8, R8314-5), and leave them out of CAPA before
+    /// TLS (R5034-16). RFC 5034 says this SHOULD be the default; it is off here
+    /// only because a server with no certificate could then accept no password
+    /// at all. Turn it on whenever [`stls`](Self::stls) is.
     pub cleartext_requires_tls: bool,
     /// `TOP` is offered.
     pub top: bool,
@@ -84,6 +97,7 @@ impl Default for ServerConfig {
             max_command_line: 255,
             max_sasl_line: 64 * 1024,
             max_buffered_input: 64 * 1024,
+            max_pending_output: 256 * 1024,
             max_failed_logins: 3,
             allow_bare_lf: false,
             lenient_spaces: false,

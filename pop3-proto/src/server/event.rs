@@ -3,6 +3,7 @@
 use alloc::vec::Vec;
 
 use crate::apop::Timestamp;
+use crate::sasl;
 use crate::secret::Secret;
 use crate::types::{
     ApopDigest, Command, Mechanism, MessageNumber, Password, ResponseCode, Text, UniqueId, Username,
@@ -79,14 +80,41 @@ impl Refusal {
     }
 }
 
-/// Why the session ended.
+/// Why the session ended. Only [`CloseReason::Quit`] from TRANSACTION comes after
+/// an UPDATE; every other end removes nothing (R1939-21, E-17).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CloseReason {
     /// QUIT was answered (after UPDATE when in TRANSACTION).
     Quit,
-    /// Too many failed logins.
+    /// Too many failed logins
+    /// ([`ServerConfig::max_failed_logins`](super::ServerConfig::max_failed_logins)).
     TooManyFailures,
+    /// The host reported that the connection dropped
+    /// ([`Server::connection_lost`](super::Server::connection_lost)).
+    ConnectionLost,
+    /// The host's inactivity timer fired ([`Server::timeout`](super::Server::timeout)):
+    /// the connection is closed without a reply (R1939-16).
+    Timeout,
+    /// The host ended the session itself ([`Server::abort`](super::Server::abort)),
+    /// for example when a message could not be read after its `+OK` was sent.
+    Aborted,
+}
+
+/// What one step of a SASL exchange did, as [`Server::auth_step`](super::Server::auth_step)
+/// reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthStep {
+    /// A challenge was sent. Keep the mechanism: the client's answer comes as
+    /// [`ServerEvent::AuthResponse`] (or [`ServerEvent::AuthCancelled`]).
+    Challenged,
+    /// The client proved this identity. Nothing was sent: lock its maildrop and
+    /// call [`Server::accept_login`](super::Server::accept_login), or
+    /// [`Server::refuse_login`](super::Server::refuse_login) (`[IN-USE]`, ...).
+    Authenticated(sasl::Identity),
+    /// The exchange failed: `-ERR` with the response code the failure calls for was
+    /// sent and the failure counted. Drop the mechanism.
+    Failed(sasl::AuthFailure),
 }
 
 /// Something the host must know or do. Events marked "answer" stop the machine
@@ -120,8 +148,10 @@ pub enum ServerEvent {
         timestamp: Timestamp,
     },
     /// `AUTH mechanism [initial-response]`, for a mechanism in the configuration.
-    /// Answer: [`Server::auth_challenge`](super::Server::auth_challenge),
-    /// `accept_login` or `refuse_login`.
+    /// Answer: [`Server::auth_step`](super::Server::auth_step) with a fresh
+    /// mechanism (or, by hand, [`Server::auth_challenge`](super::Server::auth_challenge),
+    /// `accept_login` or `refuse_login`). A mechanism that needs an initial
+    /// response and got none answers with an empty challenge (R5034-9).
     AuthStart {
         /// The mechanism.
         mechanism: Mechanism,
@@ -135,8 +165,9 @@ pub enum ServerEvent {
         /// The response.
         response: Secret<Vec<u8>>,
     },
-    /// The client cancelled the AUTH exchange with `*`, or sent a response that
-    /// was not base64; the machine answered `-ERR` (R5034-6, R5034-10). No answer.
+    /// The AUTH exchange ended on the client's side: it cancelled with `*`, sent
+    /// a response that was not base64, or a line too long; the machine answered
+    /// `-ERR` (R5034-6, R5034-10). Drop the mechanism. No answer.
     AuthCancelled,
     /// RETR or TOP of a message that exists and is not deleted. Answer:
     /// [`Server::send_message`](super::Server::send_message), or
@@ -149,8 +180,9 @@ pub enum ServerEvent {
         /// For TOP: how many body lines.
         top: Option<u32>,
     },
-    /// QUIT in TRANSACTION: remove these messages now (R1939-21: only here).
-    /// Answer: [`Server::update_done`](super::Server::update_done).
+    /// QUIT in TRANSACTION: remove these messages now, never any other (R1939-23),
+    /// then release the lock. This is the only event that removes anything
+    /// (R1939-21, E-17). Answer: [`Server::update_done`](super::Server::update_done).
     Update {
         /// The messages marked as deleted, in order.
         deleted: Vec<MessageNumber>,
@@ -170,7 +202,10 @@ pub enum ServerEvent {
         /// Octets thrown away.
         discarded: usize,
     },
-    /// The session is over: write the output, then close the connection.
+    /// The session is over: write the output, then close the connection. Comes
+    /// once, after QUIT, too many failed logins, or the host's
+    /// [`connection_lost`](super::Server::connection_lost),
+    /// [`timeout`](super::Server::timeout) or [`abort`](super::Server::abort).
     Closed {
         /// Why.
         reason: CloseReason,
