@@ -389,17 +389,29 @@ fuzz_target!(|data: &[u8]| {
     b.take();
     let options = CommandOptions { collapse_spaces: script.config.lenient_spaces };
     let mut in_sasl = false;
+    let debug = std::env::var_os("POP3_FUZZ_DEBUG").is_some();
+    // A line may straddle two segments: its first part waits here.
+    let mut partial: Vec<u8> = Vec::new();
     for segment in &script.segments {
-        for line in lines_with_ends(segment) {
+        for piece in lines_with_ends(segment) {
             if b.host.started_tls {
                 break;
+            }
+            partial.extend_from_slice(piece);
+            let whole_line = core::mem::take(&mut partial);
+            let line: &[u8] = &whole_line;
+            if !line.ends_with(b"\n") {
+                partial = whole_line.clone();
             }
             let phase = b.server.phase();
             let events_before = b.events.len();
             let out_before = b.output.len();
-            b.feed(line);
+            b.feed(piece);
             let out = b.output[out_before..].to_vec();
             let new_events: Vec<String> = b.events[events_before..].to_vec();
+            if debug {
+                eprintln!("{phase:?} {:?} -> {new_events:?} {:?}", line.escape_ascii().to_string(), out.escape_ascii().to_string());
+            }
             if !matches!(phase, Phase::Authorization | Phase::Transaction) {
                 assert!(out.is_empty(), "output for input in phase {phase:?}");
                 continue;
@@ -473,6 +485,10 @@ fuzz_target!(|data: &[u8]| {
                 in_sasl = false;
             }
             assert!(o.is_empty(), "more than one reply to {line:?}: rest {o:?} of {out:?}");
+        }
+        if b.host.started_tls {
+            // The machine dropped what it held with the STLS line.
+            partial.clear();
         }
         b.host.started_tls = false;
     }

@@ -346,9 +346,12 @@ impl Server {
     // ----- input and output -----
 
     fn input_limit(&self) -> usize {
+        // At least one whole line of either kind: a smaller buffer could hold a
+        // partial command it may never complete (found by the server fuzz target).
         self.config
             .max_buffered_input
             .max(self.config.max_sasl_line)
+            .max(self.config.max_command_line)
     }
 
     /// Takes bytes read from the client. Refuses them (and keeps none) when they
