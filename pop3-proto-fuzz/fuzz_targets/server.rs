@@ -29,7 +29,9 @@ use libfuzzer_sys::fuzz_target;
 use pop3_proto::apop::Timestamp;
 use pop3_proto::dot::{wire_len, BodyDecoder, BodyPiece, DecoderConfig, StuffConfig};
 use pop3_proto::options::CommandOptions;
-use pop3_proto::server::{MessageInfo, Phase, Refusal, Server, ServerConfig, ServerEvent};
+use pop3_proto::sasl::{CramMd5Server, LoginServer, MemoryStore, PlainServer, ServerMechanism};
+use pop3_proto::secret::Secret;
+use pop3_proto::server::{AuthStep, MessageInfo, Phase, Refusal, Server, ServerConfig, ServerEvent};
 use pop3_proto::types::{
     Capability, Command, Continuation, Greeting, LanguageListing, LanguageTag, Mechanism, ResponseCode,
     ScanListing, Status, StatusLine, Text, UidListing, UniqueId,
@@ -144,6 +146,7 @@ struct Host {
     top: Option<u64>,
     started_tls: bool,
     closed: bool,
+    mechanism: Option<Box<dyn ServerMechanism>>,
     update: bool,
 }
 
@@ -195,6 +198,27 @@ impl<'a> Run<'a> {
                 };
                 if r.is_err() {
                     self.server.refuse_user(Refusal::with_text(Text::empty())).expect("waiting for USER");
+                }
+            }
+            ServerEvent::AuthStart { mechanism, initial_response } if choice == 3 => {
+                self.host.mechanism = None;
+                // A real mechanism reads the client's responses.
+                let ts = Timestamp::new(1, 2, "fuzz.example").expect("valid");
+                let mut m: Box<dyn ServerMechanism> = match mechanism.as_bytes() {
+                    b"PLAIN" => Box::new(PlainServer::new()),
+                    b"LOGIN" => Box::new(LoginServer::new()),
+                    _ => Box::new(CramMd5Server::new(ts)),
+                };
+                let ir = initial_response.as_ref().map(|s| s.expose_secret().clone());
+                if self.sasl_step(&mut m, ir.as_deref()) {
+                    self.host.mechanism = Some(m);
+                }
+            }
+            ServerEvent::AuthResponse { response } if self.host.mechanism.is_some() => {
+                let mut m = self.host.mechanism.take().expect("checked");
+                let r = response.expose_secret().clone();
+                if self.sasl_step(&mut m, Some(&r)) {
+                    self.host.mechanism = Some(m);
                 }
             }
             ServerEvent::Login { .. } | ServerEvent::Apop { .. } | ServerEvent::AuthStart { .. } | ServerEvent::AuthResponse { .. } => {
@@ -279,8 +303,24 @@ impl<'a> Run<'a> {
                 assert!(!self.host.closed, "Closed twice");
                 self.host.closed = true;
             }
-            ServerEvent::AuthCancelled => {}
+            ServerEvent::AuthCancelled => self.host.mechanism = None,
             _ => {}
+        }
+    }
+
+    /// One step of a real mechanism; `true` while the exchange goes on.
+    fn sasl_step(&mut self, m: &mut Box<dyn ServerMechanism>, response: Option<&[u8]>) -> bool {
+        let store = MemoryStore::new().with_user("mrose", Secret::new(b"tanstaaf".to_vec()));
+        match self.server.auth_step(m.as_mut(), response, &store).expect("waiting for AUTH") {
+            AuthStep::Authenticated(_) => {
+                self.host.messages = vec![b"Subject: sasl\r\n\r\nhi\r\n".to_vec()];
+                let size = wire_len(&self.host.messages[0], StuffConfig { lf_to_crlf: self.script.config.lf_to_crlf, top_lines: None });
+                let info = MessageInfo { size, uid: UniqueId::new("sasl").expect("valid") };
+                self.server.accept_login(vec![info], None).expect("accept");
+                false
+            }
+            AuthStep::Challenged => true,
+            _ => false,
         }
     }
 
@@ -301,7 +341,8 @@ impl<'a> Run<'a> {
 
     /// Feeds one read, splitting it when the machine's buffer is full.
     fn feed(&mut self, chunk: &[u8]) {
-        let limit = self.script.config.max_buffered_input.max(self.script.config.max_sasl_line);
+        let c = &self.script.config;
+        let limit = c.max_buffered_input.max(c.max_sasl_line).max(c.max_command_line);
         match self.server.enqueue_input(chunk) {
             Ok(()) => {
                 assert!(self.server.buffered_input() <= limit.max(chunk.len()));
