@@ -2,6 +2,8 @@
 //! machine, a client/server [`Pair`] stepped in memory (after quinn-proto's), and
 //! helpers that drive one machine against scripted peer bytes.
 
+pub mod script;
+
 use std::collections::HashMap;
 
 use bytes::Bytes;
