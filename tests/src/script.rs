@@ -362,8 +362,26 @@ pub fn coalesce_items(items: Vec<Item>) -> Vec<Item> {
 pub fn render_item(item: &Item) -> String {
     match item {
         Item::Event(e) => render_event(e),
-        Item::Error(e) => format!("error {e:?}"),
+        Item::Error(e) => render_error(e),
         Item::Refused(e) => format!("refused {e:?}"),
+    }
+}
+
+/// Renders an error: `error <Debug>`, with status lines rendered as
+/// [`render_line`] does (`error StlsRefused #0 -ERR ...`).
+pub fn render_error(error: &ClientError) -> String {
+    match error {
+        ClientError::StlsRefused { id, line } => {
+            format!("error StlsRefused #{} {}", id.sequence(), render_line(line))
+        }
+        ClientError::MalformedReply { id, line } => {
+            format!("error MalformedReply #{} {}", id.sequence(), render_line(line))
+        }
+        ClientError::GreetingRefused { line } => match line {
+            Some(line) => format!("error GreetingRefused {}", render_line(line)),
+            None => "error GreetingRefused (not a status line)".to_string(),
+        },
+        other => format!("error {other:?}"),
     }
 }
 
