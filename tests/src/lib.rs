@@ -210,7 +210,7 @@ impl MemoryHost {
                     .map(|s| s.expose_secret().as_slice());
                 let store: &dyn CredentialStore = &self.store;
                 match server.auth_step(mech.as_mut(), ir, store).expect("answer") {
-                    Some(identity) => self.login(server, &identity.user().to_string()),
+                    Some(identity) => self.login(server, identity.user()),
                     None => self.mechanism = Some(mech),
                 }
             }
@@ -224,7 +224,7 @@ impl MemoryHost {
                     .auth_step(mech.as_mut(), Some(response.expose_secret()), store)
                     .expect("answer")
                 {
-                    Some(identity) => self.login(server, &identity.user().to_string()),
+                    Some(identity) => self.login(server, identity.user()),
                     None => self.mechanism = Some(mech),
                 }
             }
