@@ -375,7 +375,11 @@ pub fn render_error(error: &ClientError) -> String {
             format!("error StlsRefused #{} {}", id.sequence(), render_line(line))
         }
         ClientError::MalformedReply { id, line } => {
-            format!("error MalformedReply #{} {}", id.sequence(), render_line(line))
+            format!(
+                "error MalformedReply #{} {}",
+                id.sequence(),
+                render_line(line)
+            )
         }
         ClientError::GreetingRefused { line } => match line {
             Some(line) => format!("error GreetingRefused {}", render_line(line)),
@@ -485,7 +489,11 @@ pub fn render_event(event: &Event) -> String {
             id.sequence(),
             groups
                 .iter()
-                .map(|g| format!("{} {}", String::from_utf8_lossy(g.name.as_bytes()), g.maxima))
+                .map(|g| format!(
+                    "{} {}",
+                    String::from_utf8_lossy(g.name.as_bytes()),
+                    g.maxima
+                ))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),

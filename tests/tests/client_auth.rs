@@ -3,9 +3,7 @@
 //! authenticate the server (SCRAM).
 
 use pop3_proto::client::{Client, ClientConfig, ClientError, Event, Phase, SendError};
-use pop3_proto::sasl::{
-    encode_base64, ClientMechanism, SaslError, ScramClient, ScramHash,
-};
+use pop3_proto::sasl::{encode_base64, ClientMechanism, SaslError, ScramClient, ScramHash};
 use pop3_proto::server::ServerConfig;
 use pop3_proto::types::{Command, Mechanism};
 use pop3_proto_tests::script::{check, Act, Step, TestMechanism};
@@ -88,12 +86,12 @@ fn r5034_7_empty_initial_response_without_sasl_goes_as_an_empty_line() {
     check(ClientConfig::default(), || {
         vec![
             Step::server_first("+OK ready\r\n").expect(["greeting apop=false +OK ready"]),
-            Step::new(Act::Auth(TestMechanism::new("X-EMPTY").initial(b"").boxed()))
-                .client("AUTH X-EMPTY\r\n\r\n")
-                .server("+ \r\n"),
-            Step::new(Act::Nothing)
-                .server("+OK\r\n")
-                .expect(["#0 +OK"]),
+            Step::new(Act::Auth(
+                TestMechanism::new("X-EMPTY").initial(b"").boxed(),
+            ))
+            .client("AUTH X-EMPTY\r\n\r\n")
+            .server("+ \r\n"),
+            Step::new(Act::Nothing).server("+OK\r\n").expect(["#0 +OK"]),
         ]
     });
 }
@@ -112,16 +110,20 @@ fn impl12_bare_plus_is_an_empty_challenge() {
             .client("AUTH X-TEST\r\nZmlyc3Q=\r\n")
             .server("+\r\n"),
             Step::new(Act::Nothing).client("\r\n").server("+ \r\n"),
-            Step::new(Act::Nothing)
-                .server("+OK\r\n")
-                .expect(["#0 +OK"]),
+            Step::new(Act::Nothing).server("+OK\r\n").expect(["#0 +OK"]),
         ]
     });
 }
 
 #[test]
 fn r5034_10_bad_base64_challenge_sends_cancel_and_reports() {
-    for bad in ["+ =AAA\r\n", "+ AAA=BBB\r\n", "+ AA\r\n", "+ a b\r\n", "+ AQ=\r\n"] {
+    for bad in [
+        "+ =AAA\r\n",
+        "+ AAA=BBB\r\n",
+        "+ AA\r\n",
+        "+ a b\r\n",
+        "+ AQ=\r\n",
+    ] {
         check(ClientConfig::default(), || {
             vec![
                 Step::server_first("+OK ready\r\n").expect(["greeting apop=false +OK ready"]),
@@ -205,13 +207,13 @@ fn r5034_11_long_challenges_are_accepted() {
         vec![
             Step::server_first("+OK ready\r\n").expect(["greeting apop=false +OK ready"]),
             Step::new(Act::Auth(
-                TestMechanism::new("X-BIG").exchange(c.clone(), b"ok").boxed(),
+                TestMechanism::new("X-BIG")
+                    .exchange(c.clone(), b"ok")
+                    .boxed(),
             ))
             .client("AUTH X-BIG\r\nb2s=\r\n")
             .server(format!("+ {line}\r\n")),
-            Step::new(Act::Nothing)
-                .server("+OK\r\n")
-                .expect(["#0 +OK"]),
+            Step::new(Act::Nothing).server("+OK\r\n").expect(["#0 +OK"]),
         ]
     });
 }
@@ -232,7 +234,10 @@ fn impl6_auth_is_a_pipeline_barrier() {
         Err(SendError::MustWait)
     );
     client.enqueue_input(b"+OK\r\n.\r\n");
-    assert!(matches!(client.next_event(), Ok(Some(Event::Capabilities { .. }))));
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::Capabilities { .. }))
+    ));
     client
         .authenticate(TestMechanism::new("X").exchange(b"", b"").boxed())
         .unwrap();
@@ -242,7 +247,10 @@ fn impl6_auth_is_a_pipeline_barrier() {
     client.enqueue_input(b"+ \r\n");
     assert_eq!(client.next_event(), Ok(None));
     client.enqueue_input(b"-ERR no\r\n");
-    assert!(matches!(client.next_event(), Ok(Some(Event::Status { .. }))));
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::Status { .. }))
+    ));
     assert!(client.send(Command::Quit).is_ok());
 }
 
@@ -261,10 +269,7 @@ fn r5034_2_mechanism_failing_its_initial_response_sends_nothing() {
         ) -> Result<Option<pop3_proto::secret::Secret<Vec<u8>>>, SaslError> {
             Err(SaslError::InvalidInput("test"))
         }
-        fn respond(
-            &mut self,
-            _: &[u8],
-        ) -> Result<pop3_proto::secret::Secret<Vec<u8>>, SaslError> {
+        fn respond(&mut self, _: &[u8]) -> Result<pop3_proto::secret::Secret<Vec<u8>>, SaslError> {
             Err(SaslError::UnexpectedChallenge)
         }
     }
@@ -285,16 +290,25 @@ fn scram_client() -> (Client, Vec<u8>) {
     let mut client = Client::new(ClientConfig::default());
     client.enqueue_input(b"+OK ready\r\n");
     client.next_event().unwrap();
-    let mech = ScramClient::new(ScramHash::Sha256, "user", b"pencil".to_vec(), "rOprNGfwEbeRWgbNEkqO")
-        .unwrap();
+    let mech = ScramClient::new(
+        ScramHash::Sha256,
+        "user",
+        b"pencil".to_vec(),
+        "rOprNGfwEbeRWgbNEkqO",
+    )
+    .unwrap();
     client.authenticate(Box::new(mech)).unwrap();
     let out = client.take_output().unwrap().to_vec();
     (client, out)
 }
 
 fn server_first() -> String {
-    let first = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
-    format!("+ {}\r\n", String::from_utf8(encode_base64(first.as_bytes())).unwrap())
+    let first =
+        "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
+    format!(
+        "+ {}\r\n",
+        String::from_utf8(encode_base64(first.as_bytes())).unwrap()
+    )
 }
 
 #[test]
@@ -316,7 +330,7 @@ fn scram_bad_server_signature_is_server_unverified() {
     client.enqueue_input(server_first().as_bytes());
     assert_eq!(client.next_event(), Ok(None));
     assert!(client.take_output().is_some()); // the client-final message
-    // A server signature that does not verify: cancel, and never trust the session.
+                                             // A server signature that does not verify: cancel, and never trust the session.
     let bogus = encode_base64(b"v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
     client.enqueue_input(&[b"+ ".as_slice(), &bogus, b"\r\n"].concat());
     let got = client.next_event();
@@ -371,8 +385,13 @@ fn scram_against_the_server_machine_logs_in() {
     pair.run();
     pair.client.send(Command::Capa).unwrap();
     pair.run();
-    let mech = ScramClient::new(ScramHash::Sha256, "mrose", b"tanstaaf".to_vec(), "abcdefghijkl")
-        .unwrap();
+    let mech = ScramClient::new(
+        ScramHash::Sha256,
+        "mrose",
+        b"tanstaaf".to_vec(),
+        "abcdefghijkl",
+    )
+    .unwrap();
     let id = pair.client.authenticate(Box::new(mech)).unwrap();
     pair.run();
     assert!(pair.client_errors.is_empty(), "{:?}", pair.client_errors);
@@ -382,5 +401,7 @@ fn scram_against_the_server_machine_logs_in() {
     ));
     assert_eq!(pair.client.phase(), Phase::Transaction);
     // The initial response went inline: SASL was listed.
-    assert!(pair.client_wrote.starts_with(b"CAPA\r\nAUTH SCRAM-SHA-256 biws"));
+    assert!(pair
+        .client_wrote
+        .starts_with(b"CAPA\r\nAUTH SCRAM-SHA-256 biws"));
 }

@@ -24,7 +24,10 @@ fn session(tail: &'static [u8]) -> Vec<Step> {
         Command::List(Some(n(2))),
         Command::Uidl(Some(n(9))),
         Command::Retr(n(1)),
-        Command::Top { msg: n(2), lines: 0 },
+        Command::Top {
+            msg: n(2),
+            lines: 0,
+        },
         Command::Retr(n(3)),
         Command::List(None),
         Command::Uidl(None),
@@ -160,7 +163,11 @@ fn e4_session_whole_gives_the_expected_events() {
 fn e4_one_byte_at_a_time_matches_whole() {
     same_as_whole(config(), full_session, Feed::ByteAtATime);
     same_as_whole(config(), session_with_trailing_garbage, Feed::ByteAtATime);
-    same_as_whole(ClientConfig::default(), auth_then_stls_injection, Feed::ByteAtATime);
+    same_as_whole(
+        ClientConfig::default(),
+        auth_then_stls_injection,
+        Feed::ByteAtATime,
+    );
     same_as_whole(ClientConfig::default(), fatal_midway, Feed::ByteAtATime);
 }
 

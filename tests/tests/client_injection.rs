@@ -21,7 +21,10 @@ fn tv8_stls_injection_in_the_same_read_is_an_error() {
                 .expect(["#0 start-tls", "error DataAfterStls"]),
         ]
     });
-    assert_eq!(outcome.client.fatal_error(), Some(&ClientError::DataAfterStls));
+    assert_eq!(
+        outcome.client.fatal_error(),
+        Some(&ClientError::DataAfterStls)
+    );
 }
 
 #[test]
@@ -64,7 +67,10 @@ fn impl13_unsolicited_data_after_greeting_is_an_error() {
 fn impl13_reply_buffered_before_the_command_went_out_is_unsolicited() {
     let mut client = Client::new(ClientConfig::default());
     client.enqueue_input(b"+OK ready\r\n+OK mrose is a real hoopy frood\r\n");
-    assert!(matches!(client.next_event(), Ok(Some(Event::Greeting { .. }))));
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::Greeting { .. }))
+    ));
     client.send(user("mrose")).unwrap();
     assert_eq!(
         client.next_event(),

@@ -6,7 +6,9 @@
 use pop3_proto::client::{Client, ClientConfig, ClientError, Event, Phase, SendError};
 use pop3_proto::framing::FramingError;
 use pop3_proto::secret::Secret;
-use pop3_proto::types::{Command, Extension, Keyword, LanguageRange, MessageNumber, Password, Username, Xtnd};
+use pop3_proto::types::{
+    Command, Extension, Keyword, LanguageRange, MessageNumber, Password, Username, Xtnd,
+};
 use pop3_proto_tests::script::{body, check, Act, Step};
 use pop3_proto_tests::TV1_MSG1;
 
@@ -42,9 +44,8 @@ fn with(config: ClientConfig, tail: impl Fn() -> Vec<Step>) -> pop3_proto_tests:
 fn e23_negative_greeting_is_a_refusal() {
     let outcome = check(ClientConfig::default(), || {
         vec![
-            Step::server_first("-ERR [SYS/TEMP] too many connections\r\n").expect([
-                "error GreetingRefused -ERR [SYS/TEMP]{SysTemp} too many connections",
-            ]),
+            Step::server_first("-ERR [SYS/TEMP] too many connections\r\n")
+                .expect(["error GreetingRefused -ERR [SYS/TEMP]{SysTemp} too many connections"]),
             Step::send(Command::Quit).expect(["refused Closed"]),
         ]
     });
@@ -61,8 +62,7 @@ fn r1939_18_garbage_greeting_is_a_refusal() {
         b"\r\n",
     ] {
         check(ClientConfig::default(), || {
-            vec![Step::server_first(garbage)
-                .expect(["error GreetingRefused (not a status line)"])]
+            vec![Step::server_first(garbage).expect(["error GreetingRefused (not a status line)"])]
         });
     }
 }
@@ -81,7 +81,10 @@ fn r1939_28_malformed_timestamp_is_never_used_for_apop() {
         let mut client = Client::new(ClientConfig::default());
         client.enqueue_input(greeting.as_bytes());
         assert!(
-            matches!(client.next_event(), Ok(Some(Event::Greeting { apop: false, .. }))),
+            matches!(
+                client.next_event(),
+                Ok(Some(Event::Greeting { apop: false, .. }))
+            ),
             "{greeting}"
         );
         assert!(client.apop_timestamp().is_none());
@@ -320,7 +323,10 @@ fn e1_err_to_every_multi_line_command_is_one_line() {
             Command::Uidl(None),
             Command::Capa,
             Command::Retr(n(9)),
-            Command::Top { msg: n(9), lines: 0 },
+            Command::Top {
+                msg: n(9),
+                lines: 0,
+            },
             Command::Lang(None),
             Command::Xtnd(Xtnd::Bboards(None)),
         ];
@@ -401,7 +407,9 @@ fn r1939_16_connection_closed_without_quit_or_before_greeting() {
     });
     with(ClientConfig::default(), || {
         vec![
-            Step::send(Command::Stat).client("STAT\r\n").server("+OK 1 "),
+            Step::send(Command::Stat)
+                .client("STAT\r\n")
+                .server("+OK 1 "),
             Step::new(Act::ConnectionClosed)
                 .expect(["error ConnectionClosed { id: Some(CommandId(2)) }"]),
         ]
@@ -435,15 +443,22 @@ fn r8_input_that_never_ends_keeps_memory_bounded() {
     let mut client = Client::new(ClientConfig::default());
     client.enqueue_input(b"+OK\r\n");
     client.next_event().unwrap();
-    client.send(Command::User(Username::new("u").unwrap())).unwrap();
+    client
+        .send(Command::User(Username::new("u").unwrap()))
+        .unwrap();
     client.enqueue_input(b"+OK\r\n");
     client.next_event().unwrap();
-    client.send(Command::Pass(Password::new("p").unwrap())).unwrap();
+    client
+        .send(Command::Pass(Password::new("p").unwrap()))
+        .unwrap();
     client.enqueue_input(b"+OK\r\n");
     client.next_event().unwrap();
     client.send(Command::Retr(n(1))).unwrap();
     client.enqueue_input(b"+OK\r\n");
-    assert!(matches!(client.next_event(), Ok(Some(Event::BodyStart { .. }))));
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::BodyStart { .. }))
+    ));
     let line = b"0123456789012345678901234567890123456789012345678901234567890123456789012345\r\n";
     let chunk: Vec<u8> = line.iter().copied().cycle().take(64 * 1024).collect();
     let mut total = 0u64;

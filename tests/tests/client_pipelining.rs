@@ -44,18 +44,14 @@ fn script() -> (Vec<Step>, Vec<u8>) {
         Step::send(Command::Capa)
             .client("CAPA\r\n")
             .server("+OK\r\nUSER\r\nPIPELINING\r\n.\r\n"),
-        Step::send(Command::User(Username::new("mrose").unwrap()))
-            .client("USER mrose\r\n"),
-        Step::send(Command::Pass(Password::new("tanstaaf").unwrap()))
-            .client("PASS tanstaaf\r\n"),
+        Step::send(Command::User(Username::new("mrose").unwrap())).client("USER mrose\r\n"),
+        Step::send(Command::Pass(Password::new("tanstaaf").unwrap())).client("PASS tanstaaf\r\n"),
     ];
     let mut client_bytes = Vec::new();
     for i in 1..=MESSAGES {
         let line = format!("RETR {i}\r\n");
         client_bytes.extend_from_slice(line.as_bytes());
-        steps.push(
-            Step::send(Command::Retr(MessageNumber::new(i).unwrap())).client(line),
-        );
+        steps.push(Step::send(Command::Retr(MessageNumber::new(i).unwrap())).client(line));
     }
     let mut server = b"+OK\r\n+OK maildrop locked and ready\r\n".to_vec();
     for i in 1..=MESSAGES {
@@ -78,9 +74,10 @@ fn pipelining_1000_retrs(feed: Feed) {
     assert_eq!(sent, retrs);
     for s in &outcome.steps[..4 + MESSAGES as usize] {
         assert!(
-            s.items
-                .iter()
-                .all(|i| matches!(i, Item::Event(Event::Greeting { .. } | Event::Capabilities { .. }))),
+            s.items.iter().all(|i| matches!(
+                i,
+                Item::Event(Event::Greeting { .. } | Event::Capabilities { .. })
+            )),
             "{:?}",
             s.items
         );

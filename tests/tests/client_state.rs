@@ -25,7 +25,10 @@ fn pass(p: &str) -> Command {
 fn greeted(config: ClientConfig) -> Client {
     let mut client = Client::new(config);
     client.enqueue_input(b"+OK ready <1896.697170952@dbc.mtview.ca.us>\r\n");
-    assert!(matches!(client.next_event(), Ok(Some(Event::Greeting { .. }))));
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::Greeting { .. }))
+    ));
     client
 }
 
@@ -53,7 +56,10 @@ fn impl4_no_second_user_and_no_apop_after_a_successful_user() {
     let after_user = "after a successful USER (IMPL-4)";
     assert_eq!(client.send(user("other")), Err(wrong("USER", after_user)));
     assert_eq!(
-        client.apop(Username::new("mrose").unwrap(), &Secret::new(b"tanstaaf".to_vec())),
+        client.apop(
+            Username::new("mrose").unwrap(),
+            &Secret::new(b"tanstaaf".to_vec())
+        ),
         Err(wrong("APOP", after_user))
     );
     // PASS fails: now USER and APOP are allowed again, PASS is not (E-18).
@@ -63,7 +69,10 @@ fn impl4_no_second_user_and_no_apop_after_a_successful_user() {
     let after = "except right after a successful USER (R1939-26)";
     assert_eq!(client.send(pass("again")), Err(wrong("PASS", after)));
     client
-        .apop(Username::new("mrose").unwrap(), &Secret::new(b"tanstaaf".to_vec()))
+        .apop(
+            Username::new("mrose").unwrap(),
+            &Secret::new(b"tanstaaf".to_vec()),
+        )
         .unwrap();
     client.enqueue_input(b"-ERR [AUTH] no\r\n");
     client.next_event().unwrap();
@@ -99,12 +108,21 @@ fn spec_2_2_commands_checked_against_the_state() {
         Command::Dele(n(1)),
         Command::Noop,
         Command::Rset,
-        Command::Top { msg: n(1), lines: 0 },
+        Command::Top {
+            msg: n(1),
+            lines: 0,
+        },
         Command::Uidl(None),
         Command::Xtnd(Xtnd::Bboards(None)),
     ] {
         assert!(
-            matches!(client.send(c.clone()), Err(SendError::WrongState { state: "before login", .. })),
+            matches!(
+                client.send(c.clone()),
+                Err(SendError::WrongState {
+                    state: "before login",
+                    ..
+                })
+            ),
             "{c:?}"
         );
     }
@@ -117,7 +135,13 @@ fn spec_2_2_commands_checked_against_the_state() {
     assert_eq!(client.phase(), Phase::Transaction);
     for c in [user("x"), Command::Stls, Command::Utf8] {
         assert!(
-            matches!(client.send(c.clone()), Err(SendError::WrongState { state: "after login", .. })),
+            matches!(
+                client.send(c.clone()),
+                Err(SendError::WrongState {
+                    state: "after login",
+                    ..
+                })
+            ),
             "{c:?}"
         );
     }
@@ -143,9 +167,8 @@ fn r2449_17_pipelined_login_predicts_transaction_and_survives_failure() {
             // Sent as if PASS will succeed; answered -ERR when it does not.
             Step::send(Command::Stat).client("STAT\r\n"),
             // A second USER right behind the first is still refused.
-            Step::send(user("again")).expect([
-                "refused WrongState { command: \"USER\", state: \"after login\" }",
-            ]),
+            Step::send(user("again"))
+                .expect(["refused WrongState { command: \"USER\", state: \"after login\" }"]),
             Step::new(Act::Nothing)
                 .server("+OK\r\n-ERR [AUTH] wrong password\r\n-ERR not logged in\r\n")
                 .expect([
@@ -160,7 +183,12 @@ fn r2449_17_pipelined_login_predicts_transaction_and_survives_failure() {
             Step::send(Command::Noop).expect(["refused Closed"]),
             Step::new(Act::Nothing)
                 .server("+OK\r\n+OK locked\r\n+OK 2 320\r\n+OK bye\r\n")
-                .expect(["#3 +OK", "#4 +OK locked", "#5 stat 2 320", "#6 closed +OK bye"]),
+                .expect([
+                    "#3 +OK",
+                    "#4 +OK locked",
+                    "#5 stat 2 320",
+                    "#6 closed +OK bye",
+                ]),
         ]
     });
 }
@@ -181,12 +209,18 @@ fn r2449_capabilities_checked_once_known() {
     );
     // APOP has no capability (R2449-6): the greeting decides.
     client
-        .apop(Username::new("mrose").unwrap(), &Secret::new(b"tanstaaf".to_vec()))
+        .apop(
+            Username::new("mrose").unwrap(),
+            &Secret::new(b"tanstaaf".to_vec()),
+        )
         .unwrap();
     client.enqueue_input(b"+OK\r\n");
     client.next_event().unwrap();
     assert_eq!(
-        client.send(Command::Top { msg: n(1), lines: 0 }),
+        client.send(Command::Top {
+            msg: n(1),
+            lines: 0
+        }),
         Err(SendError::NotAdvertised { capability: "TOP" })
     );
     assert_eq!(
@@ -233,7 +267,10 @@ fn e20_login_delay_user_asks_for_capa_after_login() {
     client.enqueue_input(b"+OK\r\nUSER\r\nEXPIRE NEVER USER\r\n.\r\n");
     client.next_event().unwrap();
     client
-        .apop(Username::new("mrose").unwrap(), &Secret::new(b"tanstaaf".to_vec()))
+        .apop(
+            Username::new("mrose").unwrap(),
+            &Secret::new(b"tanstaaf".to_vec()),
+        )
         .unwrap();
     client.enqueue_input(b"+OK\r\n");
     client.next_event().unwrap();
@@ -252,17 +289,25 @@ fn r1082_xtnd_listings_and_lenient_spaced_ok() {
     check(config, || {
         vec![
             Step::server_first("+OK ready\r\n").expect(["greeting apop=false +OK ready"]),
-            Step::send(user("mrose")).client("USER mrose\r\n").server("+OK\r\n").expect(["#0 +OK"]),
-            Step::send(pass("x")).client("PASS x\r\n").server("+OK\r\n").expect(["#1 +OK"]),
+            Step::send(user("mrose"))
+                .client("USER mrose\r\n")
+                .server("+OK\r\n")
+                .expect(["#0 +OK"]),
+            Step::send(pass("x"))
+                .client("PASS x\r\n")
+                .server("+OK\r\n")
+                .expect(["#1 +OK"]),
             Step::send(Command::Xtnd(Xtnd::Bboards(None)))
                 .client("XTND BBOARDS\r\n")
                 .server("+OK XTND\r\nsystem 10\r\nmh-users 100\r\n.\r\n")
                 .expect(["#2 groups [system 10, mh-users 100]"]),
             // IMPL-15: the RFC's "+ OK" typo, accepted for XTND in lenient mode.
-            Step::send(Command::Xtnd(Xtnd::Bboards(Some(Param::new("system").unwrap()))))
-                .client("XTND BBOARDS system\r\n")
-                .server("+ OK XTND\r\nsystem 10\r\n.\r\n")
-                .expect(["#3 groups [system 10]"]),
+            Step::send(Command::Xtnd(Xtnd::Bboards(Some(
+                Param::new("system").unwrap(),
+            ))))
+            .client("XTND BBOARDS system\r\n")
+            .server("+ OK XTND\r\nsystem 10\r\n.\r\n")
+            .expect(["#3 groups [system 10]"]),
             // R1082-4: with a group open, scan listings carry MAXIMA.
             Step::send(Command::List(None))
                 .client("LIST\r\n")

@@ -23,7 +23,10 @@ const GREETING: &str = "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\
 fn greeted(config: ClientConfig) -> Client {
     let mut client = Client::new(config);
     client.enqueue_input(GREETING.as_bytes());
-    assert!(matches!(client.next_event(), Ok(Some(Event::Greeting { .. }))));
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::Greeting { .. }))
+    ));
     client
 }
 
@@ -148,11 +151,17 @@ fn r2595_7_capability_cache_cleared_after_tls_established() {
     let mut client = greeted(ClientConfig::default());
     client.send(Command::Capa).unwrap();
     client.enqueue_input(b"+OK\r\nSTLS\r\nUSER\r\nPIPELINING\r\n.\r\n");
-    assert!(matches!(client.next_event(), Ok(Some(Event::Capabilities { .. }))));
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::Capabilities { .. }))
+    ));
     assert!(client.has_capability(b"stls"));
     client.send(Command::Stls).unwrap();
     client.enqueue_input(b"+OK go\r\n");
-    assert!(matches!(client.next_event(), Ok(Some(Event::StartTls { .. }))));
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::StartTls { .. }))
+    ));
     assert_eq!(client.phase(), Phase::TlsHandshake);
     // Before the handshake ends nothing may be sent (R2595-3).
     assert_eq!(client.send(Command::Capa), Err(SendError::MustWait));
@@ -164,7 +173,10 @@ fn r2595_7_capability_cache_cleared_after_tls_established() {
     client.send(Command::Capa).unwrap();
     assert_eq!(client.send(Command::Noop), Err(SendError::MustWait));
     client.enqueue_input(b"+OK\r\nUSER\r\n.\r\n");
-    assert!(matches!(client.next_event(), Ok(Some(Event::Capabilities { .. }))));
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::Capabilities { .. }))
+    ));
     assert!(client.has_capability(b"USER"));
 }
 
@@ -188,7 +200,10 @@ fn r6856_3_no_stls_after_utf8_nor_under_implicit_tls() {
     let mut client = greeted(ClientConfig::default());
     client.send(Command::Utf8).unwrap();
     client.enqueue_input(b"+OK UTF8 enabled\r\n");
-    assert!(matches!(client.next_event(), Ok(Some(Event::Status { .. }))));
+    assert!(matches!(
+        client.next_event(),
+        Ok(Some(Event::Status { .. }))
+    ));
     assert!(client.is_utf8());
     assert!(matches!(
         client.send(Command::Stls),

@@ -59,9 +59,8 @@ fn login() -> Vec<Step> {
 
 fn tv1_script() -> Vec<Step> {
     vec![
-        Step::server_first(GREETING).expect([
-            "greeting apop=true +OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>",
-        ]),
+        Step::server_first(GREETING)
+            .expect(["greeting apop=true +OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>"]),
         Step::new(Act::Apop("mrose", b"tanstaaf"))
             .client("APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n")
             .server("+OK mrose's maildrop has 2 messages (320 octets)\r\n")
@@ -157,34 +156,46 @@ fn tv3_list_uidl_top_single_and_multi_line_e1() {
                 .expect(["#6 -ERR no such message, only 2 messages in maildrop"]),
             // E-1: -ERR to a multi-line command is one line; the next reply is read
             // as a status line.
-            Step::send(Command::Top { msg: n(100), lines: 3 })
-                .client("TOP 100 3\r\n")
-                .server("-ERR no such message\r\n")
-                .expect(["#7 -ERR no such message"]),
-            Step::send(Command::Top { msg: n(2), lines: 0 })
-                .client("TOP 2 0\r\n")
-                .server(cat(&[b"+OK\r\n", MSG2_HEAD, b".\r\n"]))
-                .expect([
-                    "#8 body-start +OK".to_string(),
-                    body(8, MSG2_HEAD),
-                    format!("#8 body-end {}", MSG2_HEAD.len()),
-                ]),
-            Step::send(Command::Top { msg: n(2), lines: 1 })
-                .client("TOP 2 1\r\n")
-                .server(cat(&[b"+OK\r\n", MSG2_HEAD, b"Body line one.\r\n.\r\n"]))
-                .expect([
-                    "#9 body-start +OK".to_string(),
-                    body(9, &cat(&[MSG2_HEAD, b"Body line one.\r\n"])),
-                    format!("#9 body-end {}", MSG2_HEAD.len() + 16),
-                ]),
-            Step::send(Command::Top { msg: n(2), lines: 99 })
-                .client("TOP 2 99\r\n")
-                .server(cat(&[b"+OK\r\n", MSG2_WIRE, b".\r\n"]))
-                .expect([
-                    "#10 body-start +OK".to_string(),
-                    body(10, TV1_MSG2),
-                    "#10 body-end 200".to_string(),
-                ]),
+            Step::send(Command::Top {
+                msg: n(100),
+                lines: 3,
+            })
+            .client("TOP 100 3\r\n")
+            .server("-ERR no such message\r\n")
+            .expect(["#7 -ERR no such message"]),
+            Step::send(Command::Top {
+                msg: n(2),
+                lines: 0,
+            })
+            .client("TOP 2 0\r\n")
+            .server(cat(&[b"+OK\r\n", MSG2_HEAD, b".\r\n"]))
+            .expect([
+                "#8 body-start +OK".to_string(),
+                body(8, MSG2_HEAD),
+                format!("#8 body-end {}", MSG2_HEAD.len()),
+            ]),
+            Step::send(Command::Top {
+                msg: n(2),
+                lines: 1,
+            })
+            .client("TOP 2 1\r\n")
+            .server(cat(&[b"+OK\r\n", MSG2_HEAD, b"Body line one.\r\n.\r\n"]))
+            .expect([
+                "#9 body-start +OK".to_string(),
+                body(9, &cat(&[MSG2_HEAD, b"Body line one.\r\n"])),
+                format!("#9 body-end {}", MSG2_HEAD.len() + 16),
+            ]),
+            Step::send(Command::Top {
+                msg: n(2),
+                lines: 99,
+            })
+            .client("TOP 2 99\r\n")
+            .server(cat(&[b"+OK\r\n", MSG2_WIRE, b".\r\n"]))
+            .expect([
+                "#10 body-start +OK".to_string(),
+                body(10, TV1_MSG2),
+                "#10 body-end 200".to_string(),
+            ]),
         ]);
         s
     });
@@ -498,9 +509,7 @@ fn tv7_oauthbearer_error_flow_r7628_2() {
             Step::send(Command::Capa)
                 .client("CAPA\r\n")
                 .server("+OK\r\nSASL OAUTHBEARER XOAUTH2\r\n.\r\n")
-                .expect([
-                    "#0 capa Sasl([Mechanism(\"OAUTHBEARER\"), Mechanism(\"XOAUTH2\")])",
-                ]),
+                .expect(["#0 capa Sasl([Mechanism(\"OAUTHBEARER\"), Mechanism(\"XOAUTH2\")])"]),
             Step::new(Act::Auth(mech.boxed()))
                 .client(format!("AUTH OAUTHBEARER {ir}\r\nAQ==\r\n"))
                 .server(format!("+ {challenge}\r\n")),
