@@ -130,6 +130,11 @@ pub enum Feed {
 }
 
 impl Feed {
+    /// The pieces `bytes` is cut into.
+    pub fn pieces_of<'a>(&self, bytes: &'a [u8]) -> Vec<&'a [u8]> {
+        self.pieces(bytes)
+    }
+
     fn pieces<'a>(&self, bytes: &'a [u8]) -> Vec<&'a [u8]> {
         if bytes.is_empty() {
             return Vec::new();

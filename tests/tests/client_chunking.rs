@@ -186,3 +186,97 @@ proptest! {
         same_as_whole(ClientConfig::default(), fatal_midway, Feed::Splits(cuts));
     }
 }
+
+/// Fragments a hostile or broken server might send, glued in random order.
+const FRAGMENTS: &[&[u8]] = &[
+    b"+OK",
+    b"-ERR",
+    b" ",
+    b"\r\n",
+    b"\n",
+    b"\r",
+    b".",
+    b"..",
+    b"+ ",
+    b"+",
+    b"[IN-USE]",
+    b"[SYS/TEMP/",
+    b"1 120",
+    b"2 QhdPYR:00WBw1Ph7x7",
+    b"SASL PLAIN",
+    b"PIPELINING",
+    b"dGVzdA==",
+    b"=AAA",
+    b"\x00",
+    b"\xff\xfe",
+    b"<1896.697170952@dbc.mtview.ca.us>",
+];
+
+fn hostile() -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(
+        prop_oneof![
+            prop::sample::select(FRAGMENTS).prop_map(|f| f.to_vec()),
+            prop::collection::vec(any::<u8>(), 0..8),
+        ],
+        0..120,
+    )
+    .prop_map(|parts| parts.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Issue 4 point 8: whatever the server sends, the machine never panics, stays
+    /// within its limits, and after a fatal error only repeats it.
+    #[test]
+    fn r8_arbitrary_server_bytes_never_panic(bytes in hostile(), cuts in splits(600)) {
+        use pop3_proto::client::{Client, Phase};
+        let config = ClientConfig {
+            pipeline_without_capability: true,
+            max_line: 128,
+            max_sasl_line: 128,
+            max_listing_lines: 8,
+            max_listing_bytes: 64,
+            max_body: Some(32),
+            ..ClientConfig::default()
+        };
+        let mut client = Client::new(config);
+        client.enqueue_input(b"+OK ready <a@b>\r\n");
+        let _ = client.next_event();
+        for c in [
+            Command::Capa,
+            Command::User(Username::new("u").unwrap()),
+            Command::Pass(Password::new("p").unwrap()),
+            Command::Stat,
+            Command::List(None),
+            Command::Uidl(Some(n(2))),
+            Command::Retr(n(1)),
+            Command::Top { msg: n(1), lines: 2 },
+            Command::Noop,
+        ] {
+            let _ = client.send(c);
+        }
+        let mut fatal = None;
+        for piece in Feed::Splits(cuts).pieces_of(&bytes) {
+            client.enqueue_input(piece);
+            for _ in 0..10_000 {
+                match client.next_event() {
+                    Ok(Some(_)) => prop_assert!(fatal.is_none()),
+                    Ok(None) => break,
+                    Err(e) if e.is_fatal() => {
+                        if let Some(f) = &fatal {
+                            prop_assert_eq!(f, &e);
+                        }
+                        fatal = Some(e);
+                        prop_assert_eq!(client.phase(), Phase::Closed);
+                        break;
+                    }
+                    Err(_) => prop_assert!(fatal.is_none()),
+                }
+            }
+            prop_assert!(client.buffered_input() <= 128 + 8);
+        }
+        client.connection_closed();
+        let _ = client.next_event();
+    }
+}

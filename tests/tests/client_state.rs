@@ -364,3 +364,27 @@ fn events_carry_their_ids_in_order() {
     assert!(event.is_final());
     assert_eq!(client.in_flight(), 0);
 }
+
+#[test]
+fn enqueue_buf_gives_the_same_events_as_enqueue_input() {
+    let stream: &[u8] = b"+OK ready\r\n";
+    let mut a = Client::new(ClientConfig::default());
+    let mut b = Client::new(ClientConfig::default());
+    a.enqueue_input(stream);
+    b.enqueue_buf(bytes::BytesMut::from(stream));
+    assert_eq!(a.next_event(), b.next_event());
+    for c in [&mut a, &mut b] {
+        c.send(user("u")).unwrap();
+    }
+    a.enqueue_input(b"+OK\r\n");
+    b.enqueue_buf(bytes::BytesMut::from(&b"+OK\r\n"[..]));
+    assert_eq!(a.next_event(), b.next_event());
+    // A reply handed over before its command went out is caught either way.
+    a.enqueue_input(b"+OK early\r\n");
+    b.enqueue_buf(bytes::BytesMut::from(&b"+OK early\r\n"[..]));
+    for c in [&mut a, &mut b] {
+        c.send(pass("p")).unwrap();
+    }
+    assert_eq!(a.next_event(), b.next_event());
+    assert!(a.next_event().is_err());
+}

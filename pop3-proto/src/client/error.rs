@@ -186,7 +186,27 @@ pub enum ClientError {
 
 impl ClientError {
     /// Whether the session cannot go on. After a fatal error the machine produces
-    /// no more events.
+    /// no more events, repeats the error from every
+    /// [`Client::next_event`](super::Client::next_event) call, and is in
+    /// [`Phase::Closed`](super::Phase::Closed); the caller should close the
+    /// connection.
+    ///
+    /// Not fatal (the session is in a defined state and goes on): a skipped
+    /// listing line, a listing or body past its limit, a malformed STAT /
+    /// `LIST n` / `UIDL n` reply, a SASL exchange cancelled with `*` (the server's
+    /// `-ERR` follows), and the TLS-policy reports `StlsNotOffered` and
+    /// `StlsRefused`.
+    ///
+    /// ```
+    /// use pop3_proto::client::{Client, ClientConfig, ClientError, Phase};
+    /// let mut client = Client::new(ClientConfig::default());
+    /// client.enqueue_input(b"-ERR go away\r\n");
+    /// let error = client.next_event().unwrap_err();
+    /// assert!(matches!(error, ClientError::GreetingRefused { .. }));
+    /// assert!(error.is_fatal());
+    /// assert_eq!(client.next_event(), Err(error));
+    /// assert_eq!(client.phase(), Phase::Closed);
+    /// ```
     pub fn is_fatal(&self) -> bool {
         !matches!(
             self,
