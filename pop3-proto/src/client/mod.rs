@@ -396,6 +396,11 @@ impl Client {
     /// Takes bytes read from the server. Call [`Client::next_event`] until it
     /// returns `Ok(None)` afterwards, so the buffer stays bounded.
     ///
+    /// Enqueue bytes as soon as they are read, before sending more commands: a
+    /// reply must start after its command went out, and a line that was enqueued
+    /// before then is reported as [`ClientError::Unsolicited`] (a pre-sent or
+    /// injected reply), never taken as the answer.
+    ///
     /// While a TLS handshake is pending (after [`Event::StartTls`]) no POP3 bytes
     /// may arrive: any are discarded and reported as the fatal
     /// [`ClientError::DataAfterStls`] (IMPL-13). Bytes after the session ended are
