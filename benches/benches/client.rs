@@ -177,6 +177,51 @@ fn bare_decoder(stream: &[u8], chunk: usize, shapes: &[bool]) -> u64 {
     body
 }
 
+/// Median of a sample.
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// A paired measurement beside criterion's: rounds that time the machine and the
+/// bare decoder back to back (alternating which goes first), so a noisy machine
+/// slows both sides of a round alike; prints the medians and the median of the
+/// per-round ratios.
+fn paired_overhead(stream: &[u8], shapes: &[bool], chunk: usize, rounds: usize) {
+    use std::time::Instant;
+    let mut m = Vec::with_capacity(rounds);
+    let mut b = Vec::with_capacity(rounds);
+    let mut ratios = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let time_machine = || {
+            let t = Instant::now();
+            black_box(machine(black_box(stream), chunk));
+            t.elapsed().as_secs_f64()
+        };
+        let time_bare = || {
+            let t = Instant::now();
+            black_box(bare_decoder(black_box(stream), chunk, shapes));
+            t.elapsed().as_secs_f64()
+        };
+        let (tm, tb) = if round % 2 == 0 {
+            let tm = time_machine();
+            (tm, time_bare())
+        } else {
+            let tb = time_bare();
+            (time_machine(), tb)
+        };
+        m.push(tm);
+        b.push(tb);
+        ratios.push(tm / tb);
+    }
+    println!(
+        "paired {chunk:>6}-octet chunks, {rounds} rounds: machine median {:.3} ms, bare decoder median {:.3} ms, overhead (median of ratios) {:+.1} %",
+        median(m) * 1e3,
+        median(b) * 1e3,
+        (median(ratios) - 1.0) * 100.0
+    );
+}
+
 fn client_session(c: &mut Criterion) {
     let stream = server_stream();
     let shapes = shapes();
@@ -191,6 +236,10 @@ fn client_session(c: &mut Criterion) {
         bare_decoder(&stream, 65536, &shapes),
         expected + listing + capa
     );
+
+    for chunk in [16 * 1024, 64 * 1024] {
+        paired_overhead(&stream, &shapes, chunk, 101);
+    }
 
     let mut group = c.benchmark_group("client_session_100x1MiB");
     group.throughput(Throughput::Bytes(stream.len() as u64));
