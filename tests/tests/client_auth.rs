@@ -312,7 +312,7 @@ fn server_first() -> String {
 }
 
 #[test]
-fn scram_bad_server_signature_is_server_unverified() {
+fn rfc5802_scram_bad_server_signature_is_server_unverified() {
     let (mut client, out) = scram_client();
     // No SASL listed: the client-first message waits for the empty challenge.
     assert_eq!(out, b"AUTH SCRAM-SHA-256\r\n");
@@ -351,7 +351,7 @@ fn scram_bad_server_signature_is_server_unverified() {
 }
 
 #[test]
-fn scram_ok_without_server_signature_is_server_unverified() {
+fn rfc5802_scram_ok_without_server_signature_is_server_unverified() {
     let (mut client, _) = scram_client();
     client.enqueue_input(b"+ \r\n");
     assert_eq!(client.next_event(), Ok(None));
@@ -371,7 +371,7 @@ fn scram_ok_without_server_signature_is_server_unverified() {
 }
 
 #[test]
-fn scram_against_the_server_machine_logs_in() {
+fn rfc5802_scram_against_the_server_machine_logs_in() {
     let server = ServerConfig {
         sasl: vec![Mechanism::new("SCRAM-SHA-256").unwrap()],
         ..ServerConfig::default()

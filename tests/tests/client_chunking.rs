@@ -229,7 +229,7 @@ proptest! {
     /// Issue 4 point 8: whatever the server sends, the machine never panics, stays
     /// within its limits, and after a fatal error only repeats it.
     #[test]
-    fn r8_arbitrary_server_bytes_never_panic(bytes in hostile(), cuts in splits(600)) {
+    fn invariant1_arbitrary_server_bytes_never_panic(bytes in hostile(), cuts in splits(600)) {
         use pop3_proto::client::{Client, Phase};
         let config = ClientConfig {
             pipeline_without_capability: true,

@@ -176,7 +176,7 @@ fn e5_bare_lf_is_an_error_when_strict_and_a_line_end_when_lenient() {
 // ----- listings -----
 
 #[test]
-fn listing_limits_max_listing_lines_and_the_session_continues() {
+fn e14_listing_limits_max_listing_lines_and_the_session_continues() {
     let config = ClientConfig {
         max_listing_lines: 2,
         ..ClientConfig::default()
@@ -199,7 +199,7 @@ fn listing_limits_max_listing_lines_and_the_session_continues() {
 }
 
 #[test]
-fn listing_limits_max_listing_bytes_for_uidl_and_capa() {
+fn e14_listing_limits_max_listing_bytes_for_uidl_and_capa() {
     let config = ClientConfig {
         max_listing_bytes: 30,
         ..ClientConfig::default()
@@ -229,7 +229,7 @@ fn listing_limits_max_listing_bytes_for_uidl_and_capa() {
 }
 
 #[test]
-fn malformed_listing_line_is_skipped_and_reported() {
+fn r1939_32_malformed_listing_line_is_skipped_and_reported() {
     with(ClientConfig::default(), || {
         vec![
             Step::send(Command::List(None))
@@ -254,7 +254,7 @@ fn malformed_listing_line_is_skipped_and_reported() {
 // ----- bodies -----
 
 #[test]
-fn max_body_hands_out_exactly_the_limit_then_skips_and_continues() {
+fn e14_max_body_hands_out_exactly_the_limit_then_skips_and_continues() {
     let config = ClientConfig {
         max_body: Some(10),
         ..ClientConfig::default()
@@ -295,7 +295,7 @@ fn max_body_hands_out_exactly_the_limit_then_skips_and_continues() {
 }
 
 #[test]
-fn bodies_have_no_line_limit() {
+fn e14_bodies_have_no_line_limit() {
     let line = vec![b'z'; 100_000];
     let wire = [&b"+OK\r\n"[..], &line, b"\r\n.\r\n"].concat();
     let expected = [&line[..], b"\r\n"].concat();
@@ -417,7 +417,7 @@ fn r1939_16_connection_closed_without_quit_or_before_greeting() {
 }
 
 #[test]
-fn r8_input_that_never_ends_keeps_memory_bounded() {
+fn e14_input_that_never_ends_keeps_memory_bounded() {
     // A status line that never ends: the framer drops it as it comes.
     let mut client = Client::new(ClientConfig {
         max_line: 1024,

@@ -354,7 +354,7 @@ fn impl16_extension_commands_with_caller_declared_shape() {
 }
 
 #[test]
-fn events_carry_their_ids_in_order() {
+fn r2449_17_events_carry_their_ids_in_order() {
     let mut client = greeted(ClientConfig::default());
     let id = client.send(Command::Capa).unwrap();
     assert_eq!(id.sequence(), 0);
@@ -366,7 +366,7 @@ fn events_carry_their_ids_in_order() {
 }
 
 #[test]
-fn enqueue_buf_gives_the_same_events_as_enqueue_input() {
+fn impl13_enqueue_buf_gives_the_same_events_as_enqueue_input() {
     let stream: &[u8] = b"+OK ready\r\n";
     let mut a = Client::new(ClientConfig::default());
     let mut b = Client::new(ClientConfig::default());
