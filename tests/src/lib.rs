@@ -3,6 +3,7 @@
 //! helpers that drive one machine against scripted peer bytes.
 
 pub mod blocking;
+pub mod script;
 
 use std::collections::HashMap;
 

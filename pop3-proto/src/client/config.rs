@@ -1,6 +1,7 @@
 //! How a [`Client`](super::Client) behaves: limits, leniency, TLS policy, pipelining.
 
 use crate::dot::DecoderConfig;
+use crate::options::ReplyOptions;
 
 /// The client machine's settings. `Default` is strict and safe.
 ///
@@ -22,7 +23,10 @@ pub struct ClientConfig {
     /// skipped and reported.
     pub max_listing_bytes: usize,
     /// Largest message body (RETR, TOP, unknown multi-line replies), or no limit.
-    /// Bodies are streamed, so memory stays bounded either way.
+    /// Bodies are streamed, so memory stays bounded either way. A longer body is
+    /// handed out up to exactly this many octets, then reported as
+    /// [`ClientError::BodyTooLarge`](super::ClientError::BodyTooLarge); its rest is
+    /// skipped and the session goes on.
     pub max_body: Option<u64>,
     /// Accept a bare LF as a line end (IMPL-18, E-5). Off by default.
     pub allow_bare_lf: bool,
@@ -38,6 +42,15 @@ pub struct ClientConfig {
     pub pipeline_without_capability: bool,
     /// Most commands in flight at once.
     pub max_in_flight: usize,
+    /// Once the server's capabilities are known (CAPA answered), refuse commands
+    /// whose capability it did not list: USER/PASS (`USER`), TOP, UIDL, STLS,
+    /// UTF8, LANG, and AUTH with a mechanism missing from `SASL`. On by default;
+    /// turn it off for servers that under-report.
+    pub check_capabilities: bool,
+    /// How status lines and listings are read: strict by default (IMPL-19,
+    /// IMPL-15 and E-27 leniencies are opt-in; `+ OK` is only ever accepted for
+    /// XTND). A bare `+` is always an empty SASL challenge (IMPL-12).
+    pub reply_options: ReplyOptions,
 }
 
 impl Default for ClientConfig {
@@ -54,16 +67,20 @@ impl Default for ClientConfig {
             implicit_tls: false,
             pipeline_without_capability: false,
             max_in_flight: 4096,
+            check_capabilities: true,
+            reply_options: ReplyOptions::strict(),
         }
     }
 }
 
 impl ClientConfig {
-    pub(crate) fn decoder(&self) -> DecoderConfig {
+    /// The body decoder settings these options give (without `max_body`, which the
+    /// machine applies itself).
+    pub fn decoder(&self) -> DecoderConfig {
         DecoderConfig {
             allow_bare_lf: self.allow_bare_lf,
             lf_to_crlf: self.lf_to_crlf,
-            max_body: self.max_body,
+            max_body: None,
         }
     }
 }

@@ -84,12 +84,11 @@ pub enum ClientError {
         len: usize,
     },
     /// Bytes arrived after the `+OK` to STLS and before the TLS handshake: possibly
-    /// injected plaintext (IMPL-13). They were discarded, never parsed.
-    #[error("{len} octets arrived after the STLS +OK, before TLS")]
-    DataAfterStls {
-        /// How many.
-        len: usize,
-    },
+    /// injected plaintext (IMPL-13, TV-8). They were discarded, never parsed. It
+    /// comes right after [`Event::StartTls`](super::Event::StartTls) when the
+    /// bytes came with the `+OK`, or as soon as they arrive.
+    #[error("data arrived after the STLS +OK, before TLS")]
+    DataAfterStls,
     /// A line broke the framing rules (too long, bare LF).
     #[error("framing: {error}")]
     Framing {
@@ -104,15 +103,21 @@ pub enum ClientError {
         /// The command answered.
         id: CommandId,
     },
-    /// A listing had more lines than allowed; the rest was skipped.
-    #[error("the listing for command {id:?} passed {limit} lines; the rest was skipped")]
+    /// A listing had more lines or octets than allowed; it was read to its end
+    /// and dropped, and the session goes on. This error stands in for the
+    /// listing's event.
+    #[error("the listing for command {id:?} passed {max_lines} lines or {max_bytes} octets")]
     ListingTooLarge {
         /// The command answered.
         id: CommandId,
-        /// The configured limit.
-        limit: usize,
+        /// The configured line limit.
+        max_lines: usize,
+        /// The configured octet limit.
+        max_bytes: usize,
     },
-    /// A body passed the configured size limit.
+    /// A body passed the configured size limit: the first `limit` octets were
+    /// handed out, the rest is skipped up to the terminator, and the session goes
+    /// on. No [`Event::BodyEnd`](super::Event::BodyEnd) follows for this command.
     #[error("the body for command {id:?} passed {limit} octets")]
     BodyTooLarge {
         /// The command answered.
@@ -147,31 +152,67 @@ pub enum ClientError {
         /// What the mechanism found.
         reason: crate::sasl::SaslError,
     },
-    /// A SASL challenge arrived for a command that is not AUTH.
-    #[error("a continuation line arrived for a command that is not AUTH")]
-    UnexpectedContinuation,
+    /// A SASL continuation arrived for a command that is not AUTH, or after the
+    /// client cancelled the exchange.
+    #[error("a continuation line arrived for command {id:?}, which does not expect one")]
+    UnexpectedContinuation {
+        /// The command at the head of the queue.
+        id: CommandId,
+    },
     /// TLS was required but the server did not offer STLS (downgrade, R2595-8).
     #[error("TLS is required but the server does not offer STLS")]
     StlsNotOffered,
-    /// TLS was required but the server refused STLS (downgrade).
+    /// TLS was required but the server refused STLS (downgrade). This error
+    /// stands in for the STLS command's event.
     #[error("TLS is required but the server refused STLS")]
     StlsRefused {
+        /// The STLS command.
+        id: CommandId,
         /// The refusal.
         line: StatusLine,
     },
-    /// Input arrived after the session ended.
+    /// Input arrived after the session ended (QUIT answered).
     #[error("input after the session ended")]
     InputAfterClose,
+    /// The connection closed while the session was not over: before the greeting,
+    /// with commands unanswered, inside a reply (a body that never ended), or
+    /// without QUIT (R1939-16: an inactivity timeout closes without a reply).
+    #[error("the connection closed before the reply to command {id:?} ended")]
+    ConnectionClosed {
+        /// The first command left unanswered, if any.
+        id: Option<CommandId>,
+    },
 }
 
 impl ClientError {
     /// Whether the session cannot go on. After a fatal error the machine produces
-    /// no more events.
+    /// no more events, repeats the error from every
+    /// [`Client::next_event`](super::Client::next_event) call, and is in
+    /// [`Phase::Closed`](super::Phase::Closed); the caller should close the
+    /// connection.
+    ///
+    /// Not fatal (the session is in a defined state and goes on): a skipped
+    /// listing line, a listing or body past its limit, a malformed STAT /
+    /// `LIST n` / `UIDL n` reply, a SASL exchange cancelled with `*` (the server's
+    /// `-ERR` follows), and the TLS-policy reports `StlsNotOffered` and
+    /// `StlsRefused`.
+    ///
+    /// ```
+    /// use pop3_proto::client::{Client, ClientConfig, ClientError, Phase};
+    /// let mut client = Client::new(ClientConfig::default());
+    /// client.enqueue_input(b"-ERR go away\r\n");
+    /// let error = client.next_event().unwrap_err();
+    /// assert!(matches!(error, ClientError::GreetingRefused { .. }));
+    /// assert!(error.is_fatal());
+    /// assert_eq!(client.next_event(), Err(error));
+    /// assert_eq!(client.phase(), Phase::Closed);
+    /// ```
     pub fn is_fatal(&self) -> bool {
         !matches!(
             self,
             ClientError::BadListingLine { .. }
                 | ClientError::ListingTooLarge { .. }
+                | ClientError::BodyTooLarge { .. }
                 | ClientError::MalformedReply { .. }
                 | ClientError::Sasl { .. }
                 | ClientError::StlsNotOffered

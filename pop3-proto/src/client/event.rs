@@ -26,8 +26,17 @@ impl CommandId {
 /// Every command ends with exactly one of [`Event::Status`], [`Event::Stat`],
 /// [`Event::ScanOne`], [`Event::UidOne`], [`Event::Capabilities`],
 /// [`Event::ScanListing`], [`Event::UidListing`], [`Event::Languages`],
-/// [`Event::Groups`], [`Event::BodyEnd`] or [`Event::StartTls`]. A `-ERR` reply
-/// always comes as [`Event::Status`].
+/// [`Event::Groups`], [`Event::BodyEnd`], [`Event::StartTls`] or
+/// [`Event::Closed`], in the order the commands were sent, or with a non-fatal
+/// error standing in for that event ([`ClientError::ListingTooLarge`],
+/// [`ClientError::BodyTooLarge`], [`ClientError::MalformedReply`],
+/// [`ClientError::StlsRefused`]). A `-ERR` reply comes as [`Event::Status`] (or
+/// [`Event::Closed`] for QUIT), never followed by a body (E-1).
+///
+/// [`ClientError::ListingTooLarge`]: super::ClientError::ListingTooLarge
+/// [`ClientError::BodyTooLarge`]: super::ClientError::BodyTooLarge
+/// [`ClientError::MalformedReply`]: super::ClientError::MalformedReply
+/// [`ClientError::StlsRefused`]: super::ClientError::StlsRefused
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {

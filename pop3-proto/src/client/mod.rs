@@ -17,9 +17,29 @@
 //!
 //! The program's loop: write whatever [`Client::take_output`] gives, feed what the
 //! socket reads to [`Client::enqueue_input`], and call [`Client::next_event`] until
-//! it returns `Ok(None)`. The reply to each command is decided by the command at the
-//! head of the queue of commands in flight (SPEC.md §7): a reply does not say
-//! whether it is multi-line.
+//! it returns `Ok(None)`. When the socket reports end of file, call
+//! [`Client::connection_closed`] and drain the events once more. The reply to each
+//! command is decided by the command at the head of the queue of commands in flight
+//! (SPEC.md §7): a reply does not say whether it is multi-line.
+//!
+//! # What the machine guarantees
+//!
+//! * Commands go in through [`Client::send`], [`Client::apop`],
+//!   [`Client::authenticate`] and [`Client::send_extension`], which check the state,
+//!   the advertised capabilities, pipelining, the AUTH and STLS barriers and the TLS
+//!   policy, and refuse with a [`SendError`] (nothing written) instead of producing a
+//!   wrong stream.
+//! * Every command sent ends with exactly one final event (see [`Event`]), or with a
+//!   non-fatal error standing in for it ([`ClientError::ListingTooLarge`],
+//!   [`ClientError::BodyTooLarge`], [`ClientError::MalformedReply`],
+//!   [`ClientError::StlsRefused`]), in the order the commands were sent.
+//! * The events do not depend on how the input is split: one byte at a time or all
+//!   at once gives the same events once consecutive [`Event::BodyChunk`]s are joined.
+//! * Memory stays bounded by the configured limits: bodies are streamed as slices of
+//!   the input, listings and lines are capped.
+//! * After a fatal error ([`ClientError::is_fatal`]) the same error comes back from
+//!   every [`Client::next_event`] call, no event follows, and [`Client::phase`] is
+//!   [`Phase::Closed`].
 
 mod config;
 mod error;
@@ -39,7 +59,8 @@ use crate::apop::Timestamp;
 use crate::dot::{BodyDecoder, BodyPiece};
 use crate::encode::Encode;
 use crate::framing::{FramingConfig, LineFramer};
-use crate::sasl::{self, ClientMechanism};
+use crate::options::ReplyOptions;
+use crate::sasl::{self, ClientMechanism, SaslError};
 use crate::secret::Secret;
 use crate::types::{
     ApopDigest, Base64Text, Capability, Command, DropListing, Extension, Greeting, GroupListing,
@@ -75,6 +96,8 @@ enum Kind {
     Auth,
     /// STLS: `+OK` starts TLS.
     Stls,
+    /// CAPA: a capability listing (kept as the cache).
+    Capa,
     /// UTF8: `+OK` enters UTF-8 mode.
     Utf8,
     /// QUIT: the server closes.
@@ -85,7 +108,7 @@ enum Kind {
     ScanOne,
     /// UIDL n.
     UidOne,
-    /// A multi-line listing of this kind.
+    /// A multi-line listing of this kind (not CAPA).
     Listing(ListingKind),
     /// A multi-line body (RETR, TOP, XTND, declared extensions).
     Body,
@@ -100,12 +123,24 @@ enum ListingKind {
     Groups,
 }
 
+/// A command in flight.
 #[derive(Debug)]
 struct Pending {
     id: CommandId,
     kind: Kind,
-    /// Bytes received before this command was sent: its reply must start after them.
+    /// An XTND command: the RFC 1082 `+ OK` typo may be accepted for its reply
+    /// (IMPL-15), and `XTND BBOARDS name` / `XTND ARCHIVE name` open a group.
+    xtnd: Option<XtndKind>,
+    /// Octets received when this command (or, for AUTH, the client's last line)
+    /// went out: its reply must start at or after this offset of the input stream.
     received_at_send: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum XtndKind {
+    /// Opens a group: LIST then gives `msg size maxima` (R1082-4).
+    OpensGroup,
+    Other,
 }
 
 #[derive(Debug)]
@@ -129,13 +164,29 @@ impl Listing {
     }
 
     /// Parses one un-stuffed line into the listing; `false` if it is malformed.
-    fn push(&mut self, line: &[u8]) -> bool {
+    fn push(&mut self, line: &[u8], options: &ReplyOptions) -> bool {
         match self {
             Listing::Capa(v) => Capability::parse(line).map(|c| v.push(c)).is_ok(),
-            Listing::Scan(v) => ScanListing::parse(line).map(|c| v.push(c)).is_ok(),
-            Listing::Uid(v) => UidListing::parse(line).map(|c| v.push(c)).is_ok(),
+            Listing::Scan(v) => ScanListing::parse_with(line, options)
+                .map(|c| v.push(c))
+                .is_ok(),
+            Listing::Uid(v) => UidListing::parse_with(line, options)
+                .map(|c| v.push(c))
+                .is_ok(),
             Listing::Lang(v) => LanguageListing::parse(line).map(|c| v.push(c)).is_ok(),
-            Listing::Groups(v) => GroupListing::parse(line).map(|c| v.push(c)).is_ok(),
+            Listing::Groups(v) => GroupListing::parse_with(line, options)
+                .map(|c| v.push(c))
+                .is_ok(),
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            Listing::Capa(v) => *v = Vec::new(),
+            Listing::Scan(v) => *v = Vec::new(),
+            Listing::Uid(v) => *v = Vec::new(),
+            Listing::Lang(v) => *v = Vec::new(),
+            Listing::Groups(v) => *v = Vec::new(),
         }
     }
 
@@ -169,14 +220,23 @@ enum Reading {
         malformed: bool,
     },
     /// A multi-line body.
-    Body { id: CommandId, decoder: BodyDecoder },
+    Body {
+        id: CommandId,
+        decoder: BodyDecoder,
+        /// The body reached `max_body`: the error is reported next.
+        over_limit: bool,
+        /// The error was reported: the rest of the body is dropped up to its
+        /// terminator, and no `BodyEnd` follows.
+        skipping: bool,
+    },
 }
 
 struct AuthFlow {
     id: CommandId,
     mechanism: Box<dyn ClientMechanism>,
-    /// An initial response too long for the command line (R5034-8), or one the
-    /// mechanism wants on its own line (XO-2): sent after the first empty challenge.
+    /// An initial response too long for the command line (R5034-8), one the
+    /// mechanism wants on its own line (XO-2), or one that may not go inline because
+    /// the server did not list SASL (R5034-2): sent after the first empty challenge.
     deferred: Option<Secret<Vec<u8>>>,
     /// `*` was sent; only `-ERR` may follow.
     cancelled: bool,
@@ -210,15 +270,21 @@ pub struct Client {
     /// Total octets ever enqueued.
     received: u64,
     capabilities: Option<Vec<Capability>>,
+    /// The capability cache was filled in TRANSACTION.
+    capabilities_after_login: bool,
     timestamp: Option<Timestamp>,
     tls: bool,
     utf8: bool,
+    /// A discussion group is open: LIST gives `msg size maxima` (R1082-4).
+    bboard: bool,
     /// The last reply was `+OK` to USER, so PASS may follow.
     user_accepted: bool,
     auth: Option<AuthFlow>,
-    /// An error to report before anything else (non-fatal, found while finishing
-    /// an event).
-    queued_error: Option<ClientError>,
+    /// Non-fatal errors to report before anything else, found while finishing an
+    /// event.
+    queued_errors: VecDeque<ClientError>,
+    /// The connection reached end of file.
+    eof: bool,
     fatal: Option<ClientError>,
 }
 
@@ -240,12 +306,15 @@ impl Client {
             next_id: 0,
             received: 0,
             capabilities: None,
+            capabilities_after_login: false,
             timestamp: None,
             tls: config.implicit_tls,
             utf8: false,
+            bboard: false,
             user_accepted: false,
             auth: None,
-            queued_error: None,
+            queued_errors: VecDeque::new(),
+            eof: false,
             fatal: None,
         }
     }
@@ -265,34 +334,44 @@ impl Client {
         self.tls
     }
 
+    /// Whether UTF-8 mode is on (`+OK` to UTF8, R6856-4).
+    pub fn is_utf8(&self) -> bool {
+        self.utf8
+    }
+
     /// The capabilities of the last CAPA reply, or `None` if there was none since
     /// the connection or the last TLS handshake (R2595-7).
     pub fn capabilities(&self) -> Option<&[Capability]> {
         self.capabilities.as_deref()
     }
 
-    /// Whether the server listed a capability with this tag.
+    /// Whether the server listed a capability with this tag (case-insensitive).
     pub fn has_capability(&self, tag: &[u8]) -> bool {
         self.capabilities
             .as_deref()
             .is_some_and(|caps| caps.iter().any(|c| c.tag().eq_ignore_ascii_case(tag)))
     }
 
-    /// Whether CAPA should be asked again after login: `LOGIN-DELAY ... USER` or
-    /// `EXPIRE ... USER` was listed (R2449-15, R2449-16, E-20).
+    /// Whether CAPA should be asked again now: the session is in TRANSACTION and the
+    /// capabilities known were listed before login with `LOGIN-DELAY ... USER` or
+    /// `EXPIRE ... USER`, whose exact per-user values the server gives after login
+    /// (R2449-15, R2449-16, E-20).
     pub fn should_refresh_capabilities(&self) -> bool {
-        self.capabilities.as_deref().is_some_and(|caps| {
-            caps.iter().any(|c| {
-                matches!(
-                    c,
-                    Capability::LoginDelay { per_user: true, .. }
-                        | Capability::Expire { per_user: true, .. }
-                )
+        self.phase == Phase::Transaction
+            && !self.capabilities_after_login
+            && self.capabilities.as_deref().is_some_and(|caps| {
+                caps.iter().any(|c| {
+                    matches!(
+                        c,
+                        Capability::LoginDelay { per_user: true, .. }
+                            | Capability::Expire { per_user: true, .. }
+                    )
+                })
             })
-        })
     }
 
-    /// The greeting's APOP timestamp, if it held a well-formed one.
+    /// The greeting's APOP timestamp, if it held a well-formed one (an RFC 822
+    /// msg-id, see [`Timestamp`]). A malformed one is never kept.
     pub fn apop_timestamp(&self) -> Option<&Timestamp> {
         self.timestamp.as_ref()
     }
@@ -317,19 +396,22 @@ impl Client {
     /// Takes bytes read from the server. Call [`Client::next_event`] until it
     /// returns `Ok(None)` afterwards, so the buffer stays bounded.
     ///
+    /// Enqueue bytes as soon as they are read, before sending more commands: a
+    /// reply must start after its command went out, and a line that was enqueued
+    /// before then is reported as [`ClientError::Unsolicited`] (a pre-sent or
+    /// injected reply), never taken as the answer.
+    ///
     /// While a TLS handshake is pending (after [`Event::StartTls`]) no POP3 bytes
-    /// may arrive: any are discarded and reported (IMPL-13).
+    /// may arrive: any are discarded and reported as the fatal
+    /// [`ClientError::DataAfterStls`] (IMPL-13). Bytes after the session ended are
+    /// the fatal [`ClientError::InputAfterClose`].
     pub fn enqueue_input(&mut self, data: &[u8]) {
-        if data.is_empty() || self.fatal.is_some() {
+        if data.is_empty() || self.fatal.is_some() || self.eof {
             return;
         }
         match self.phase {
-            Phase::TlsHandshake => {
-                self.fail(ClientError::DataAfterStls { len: data.len() });
-            }
-            Phase::Closed => {
-                self.fail(ClientError::InputAfterClose);
-            }
+            Phase::TlsHandshake => self.fail(ClientError::DataAfterStls),
+            Phase::Closed => self.fail(ClientError::InputAfterClose),
             _ => {
                 self.input.extend_from_slice(data);
                 self.received = self.received.saturating_add(data.len() as u64);
@@ -342,6 +424,7 @@ impl Client {
     pub fn enqueue_buf(&mut self, data: BytesMut) {
         if self.input.is_empty()
             && self.fatal.is_none()
+            && !self.eof
             && matches!(
                 self.phase,
                 Phase::Greeting | Phase::Authorization | Phase::Transaction
@@ -352,6 +435,14 @@ impl Client {
         } else {
             self.enqueue_input(&data);
         }
+    }
+
+    /// Tells the machine the server closed the connection (the socket read gave
+    /// end of file). Events for the bytes already buffered still come out; then,
+    /// unless the session ended normally (QUIT answered, nothing left), the fatal
+    /// [`ClientError::ConnectionClosed`] says which reply was cut short.
+    pub fn connection_closed(&mut self) {
+        self.eof = true;
     }
 
     /// Takes the bytes to write to the server, if any.
@@ -369,12 +460,14 @@ impl Client {
     }
 
     /// Tells the machine the TLS handshake after STLS finished. The capability
-    /// cache is emptied (R2595-7); send CAPA again to learn the new one.
+    /// cache is emptied (R2595-7); send CAPA again to learn the new one. Does
+    /// nothing unless [`Event::StartTls`] was the last event.
     pub fn tls_established(&mut self) {
         if self.phase == Phase::TlsHandshake {
             self.phase = Phase::Authorization;
             self.tls = true;
             self.capabilities = None;
+            self.capabilities_after_login = false;
             self.user_accepted = false;
             self.framer.reset();
         }
@@ -388,6 +481,8 @@ impl Client {
         self.pending.clear();
         self.auth = None;
         self.input.clear();
+        self.queued_errors.clear();
+        self.reading = Reading::Lines;
     }
 
     // ----- commands -----
@@ -396,8 +491,9 @@ impl Client {
     /// capabilities, pipelining, the AUTH and STLS barriers, and the TLS policy.
     /// The reply comes as events carrying the returned id.
     ///
-    /// Use [`Client::authenticate`] for AUTH, [`Client::apop`] for APOP, and
-    /// [`Client::send_extension`] for an extension whose reply is multi-line.
+    /// Use [`Client::authenticate`] for AUTH, [`Client::apop`] to have the digest
+    /// computed, and [`Client::send_extension`] for an extension whose reply is
+    /// multi-line.
     pub fn send(&mut self, command: Command) -> Result<CommandId, SendError> {
         if matches!(command, Command::Auth { .. }) {
             return Err(SendError::WrongState {
@@ -406,10 +502,16 @@ impl Client {
             });
         }
         let kind = self.check(&command)?;
-        Ok(self.push(&command, kind))
+        let xtnd = match &command {
+            Command::Xtnd(Xtnd::Bboards(Some(_)) | Xtnd::Archive(_)) => Some(XtndKind::OpensGroup),
+            Command::Xtnd(_) => Some(XtndKind::Other),
+            _ => None,
+        };
+        Ok(self.push(&command, kind, xtnd))
     }
 
-    /// Sends an extension command whose reply shape the caller knows (IMPL-16).
+    /// Sends an extension command whose reply shape the caller knows (IMPL-16):
+    /// `multi_line` says whether a `+OK` reply is followed by a body.
     pub fn send_extension(
         &mut self,
         extension: Extension,
@@ -418,17 +520,20 @@ impl Client {
         let command = Command::Other(extension);
         self.check(&command)?;
         let kind = if multi_line { Kind::Body } else { Kind::Single };
-        Ok(self.push(&command, kind))
+        Ok(self.push(&command, kind, None))
     }
 
     /// Sends `APOP name digest`, computing the digest over the greeting's
     /// timestamp (R1939-29). Refused when the greeting had no well-formed
-    /// timestamp (E-7).
+    /// timestamp (E-7): a malformed one is never used.
     pub fn apop(
         &mut self,
         name: Username,
         secret: &Secret<Vec<u8>>,
     ) -> Result<CommandId, SendError> {
+        if matches!(self.phase, Phase::Greeting) {
+            return Err(SendError::MustWait);
+        }
         let timestamp = self.timestamp.as_ref().ok_or(SendError::NoApopTimestamp)?;
         let digest = crate::apop::digest(timestamp, secret);
         let digest = ApopDigest::new(digest.as_bytes())?;
@@ -436,10 +541,12 @@ impl Client {
     }
 
     /// Starts an AUTH exchange with a SASL mechanism (R5034-3). The machine sends
-    /// the initial response inline when the server listed SASL and it fits in 255
-    /// octets, and on its own line otherwise (R5034-8); it answers challenges
-    /// through the mechanism and cancels with `*` when one cannot be answered
-    /// (R5034-10).
+    /// the initial response inline (`=` when it is empty, R5034-7) when the server
+    /// listed SASL and the command fits in 255 octets, and on its own line after
+    /// the first empty challenge otherwise (R5034-8, R5034-2). It answers
+    /// challenges through the mechanism, and cancels with `*` when one cannot be
+    /// answered (R5034-10). When the server listed SASL, the mechanism must be in
+    /// the list.
     pub fn authenticate(
         &mut self,
         mut mechanism: Box<dyn ClientMechanism>,
@@ -453,26 +560,44 @@ impl Client {
         if self.config.require_tls && !self.tls && mechanism.is_cleartext() {
             return Err(SendError::TlsRequired);
         }
-        let initial = mechanism.initial_response().map_err(SendError::Mechanism)?;
+        let listed = self.capabilities.as_deref().and_then(|caps| {
+            caps.iter().find_map(|c| match c {
+                Capability::Sasl(mechs) => Some(mechs),
+                _ => None,
+            })
+        });
+        if self.config.check_capabilities
+            && listed.is_some_and(|mechs| {
+                !mechs
+                    .iter()
+                    .any(|m| m.as_bytes().eq_ignore_ascii_case(mech.as_bytes()))
+            })
+        {
+            return Err(SendError::NotAdvertised {
+                capability: "SASL with this mechanism",
+            });
+        }
         // R5034-2: without SASL in CAPA, no initial response on the command line.
-        let sasl_listed = self.has_capability(b"SASL");
+        let sasl_listed = listed.is_some();
+        let initial = mechanism.initial_response().map_err(SendError::Mechanism)?;
         let mut deferred = None;
         let mut inline = None;
         if let Some(ir) = initial {
+            let separate = !sasl_listed || mechanism.separate_initial_response();
             if ir.expose_secret().is_empty() {
-                if sasl_listed && !mechanism.separate_initial_response() {
-                    inline = Some(InitialResponse::Empty);
-                } else {
+                if separate {
                     deferred = Some(ir);
+                } else {
+                    inline = Some(InitialResponse::Empty);
                 }
             } else {
                 let b64 = sasl::encode_base64(ir.expose_secret());
                 // E-15: "AUTH " + mech + " " + b64 + CRLF.
                 let len = 5 + mech.as_bytes().len() + 1 + b64.len() + 2;
-                if sasl_listed && len <= MAX_COMMAND && !mechanism.separate_initial_response() {
-                    inline = Some(InitialResponse::Base64(Base64Text::new(b64)?));
-                } else {
+                if separate || len > MAX_COMMAND {
                     deferred = Some(ir);
+                } else {
+                    inline = Some(InitialResponse::Base64(Base64Text::new(b64)?));
                 }
             }
         }
@@ -480,7 +605,7 @@ impl Client {
             mechanism: mech,
             initial_response: inline,
         };
-        let id = self.push(&command, kind);
+        let id = self.push(&command, kind, None);
         self.auth = Some(AuthFlow {
             id,
             mechanism,
@@ -490,13 +615,14 @@ impl Client {
         Ok(id)
     }
 
-    fn push(&mut self, command: &Command, kind: Kind) -> CommandId {
+    fn push(&mut self, command: &Command, kind: Kind, xtnd: Option<XtndKind>) -> CommandId {
         let id = CommandId(self.next_id);
         self.next_id += 1;
         command.encode(&mut self.output);
         self.pending.push_back(Pending {
             id,
             kind,
+            xtnd,
             received_at_send: self.received,
         });
         id
@@ -508,9 +634,39 @@ impl Client {
             .any(|p| matches!(p.kind, Kind::Login | Kind::Auth))
     }
 
+    /// A USER is in flight, or was the last command answered and accepted.
+    fn user_outstanding(&self) -> bool {
+        self.pending.iter().any(|p| p.kind == Kind::User)
+            || (self.pending.is_empty() && self.user_accepted)
+    }
+
+    /// The capability a command needs, checked when the server's list is known.
+    fn needs(&self, command: &Command) -> Result<(), SendError> {
+        if !self.config.check_capabilities || self.capabilities.is_none() {
+            return Ok(());
+        }
+        let (tag, capability): (&[u8], &'static str) = match command {
+            Command::User(_) | Command::Pass(_) => (b"USER", "USER"),
+            Command::Top { .. } => (b"TOP", "TOP"),
+            Command::Uidl(_) => (b"UIDL", "UIDL"),
+            Command::Stls => (b"STLS", "STLS"),
+            Command::Utf8 => (b"UTF8", "UTF8"),
+            Command::Lang(_) => (b"LANG", "LANG"),
+            _ => return Ok(()),
+        };
+        if self.has_capability(tag) {
+            Ok(())
+        } else {
+            Err(SendError::NotAdvertised { capability })
+        }
+    }
+
     /// Checks a command against the state and policy; gives its reply shape.
     fn check(&self, command: &Command) -> Result<Kind, SendError> {
         if self.fatal.is_some() || self.phase == Phase::Closed {
+            return Err(SendError::Closed);
+        }
+        if self.pending.iter().any(|p| p.kind == Kind::Quit) {
             return Err(SendError::Closed);
         }
         if matches!(self.phase, Phase::Greeting | Phase::TlsHandshake) {
@@ -531,16 +687,17 @@ impl Client {
         if barrier_pending || (is_barrier && !self.pending.is_empty()) {
             return Err(SendError::MustWait);
         }
+        // IMPL-7, R2449-17: one at a time unless PIPELINING was listed or the
+        // caller opted in.
         let may_pipeline =
             self.config.pipeline_without_capability || self.has_capability(b"PIPELINING");
         if !self.pending.is_empty() && !may_pipeline {
             return Err(SendError::MustWait);
         }
-        if self.pending.iter().any(|p| p.kind == Kind::Quit) {
-            return Err(SendError::Closed);
-        }
 
         let keyword = keyword_name(command);
+        // Pipelined commands are checked against the state their predecessors
+        // lead to if they succeed: after PASS, APOP or AUTH, TRANSACTION.
         let logged_in = self.phase == Phase::Transaction;
         let authorization = self.phase == Phase::Authorization && !self.login_pending();
         let transaction = logged_in || self.login_pending();
@@ -560,8 +717,8 @@ impl Client {
                 if !authorization {
                     return Err(wrong("after login"));
                 }
-                if self.pending.back().is_some_and(|p| p.kind == Kind::User) {
-                    return Err(wrong("right after USER (IMPL-4)"));
+                if self.user_outstanding() {
+                    return Err(wrong("after a successful USER (IMPL-4)"));
                 }
                 Kind::User
             }
@@ -569,13 +726,16 @@ impl Client {
                 let after_user = self.pending.back().is_some_and(|p| p.kind == Kind::User)
                     || (self.pending.is_empty() && self.user_accepted);
                 if !authorization || !after_user {
-                    return Err(wrong("except right after USER (R1939-26)"));
+                    return Err(wrong("except right after a successful USER (R1939-26)"));
                 }
                 Kind::Login
             }
             Command::Apop { .. } => {
                 if !authorization {
                     return Err(wrong("after login"));
+                }
+                if self.user_outstanding() {
+                    return Err(wrong("after a successful USER (IMPL-4)"));
                 }
                 if self.timestamp.is_none() {
                     return Err(SendError::NoApopTimestamp);
@@ -610,7 +770,7 @@ impl Client {
                 }
                 Kind::Utf8
             }
-            Command::Capa => Kind::Listing(ListingKind::Capa),
+            Command::Capa => Kind::Capa,
             Command::Lang(None) => Kind::Listing(ListingKind::Lang),
             Command::Lang(Some(_)) => Kind::Single,
             Command::Quit => Kind::Quit,
@@ -642,15 +802,7 @@ impl Client {
                 }
             }
         };
-        if self.config.require_tls
-            && !self.tls
-            && matches!(
-                command,
-                Command::User(_) | Command::Pass(_) | Command::Apop { .. }
-            )
-        {
-            return Err(SendError::TlsRequired);
-        }
+        self.needs(command)?;
         Ok(kind)
     }
 
@@ -658,43 +810,99 @@ impl Client {
 
     /// The next thing that happened, `Ok(None)` when more input is needed, or an
     /// error. After a fatal error ([`ClientError::is_fatal`]) the same error comes
-    /// back on every call and no event follows.
+    /// back on every call and no event follows. A non-fatal error leaves the
+    /// session going: call again for the next event.
     pub fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
         if let Some(fatal) = &self.fatal {
             return Err(fatal.clone());
         }
-        if let Some(error) = self.queued_error.take() {
+        if let Some(error) = self.queued_errors.pop_front() {
             return Err(error);
         }
-        let result = self.step();
-        if let Err(error) = &result {
-            if error.is_fatal() {
+        let result = match self.step() {
+            Ok(None) if self.eof => self.at_eof(),
+            other => other,
+        };
+        match result {
+            Err(error) if error.is_fatal() => {
                 self.fail(error.clone());
+                Err(error)
             }
+            other => other,
         }
-        result
+    }
+
+    /// The input is exhausted and the connection closed.
+    fn at_eof(&self) -> Result<Option<Event>, ClientError> {
+        let clean = self.phase == Phase::Closed
+            && self.pending.is_empty()
+            && self.input.is_empty()
+            && !self.framer.is_discarding();
+        if clean {
+            Ok(None)
+        } else {
+            Err(ClientError::ConnectionClosed {
+                id: self.pending.front().map(|p| p.id),
+            })
+        }
     }
 
     fn step(&mut self) -> Result<Option<Event>, ClientError> {
         loop {
             match &mut self.reading {
-                Reading::Body { id, decoder } => {
+                Reading::Body {
+                    id,
+                    decoder,
+                    over_limit,
+                    skipping,
+                } => {
                     let id = *id;
+                    if *over_limit {
+                        *over_limit = false;
+                        *skipping = true;
+                        return Err(self.body_too_large(id));
+                    }
                     match decoder.decode(&mut self.input) {
-                        Ok(BodyPiece::Data(data)) => {
-                            return Ok(Some(Event::BodyChunk { id, data }))
+                        Ok(BodyPiece::Data(mut data)) => {
+                            if *skipping {
+                                continue;
+                            }
+                            if let Some(limit) = self.config.max_body {
+                                let total = decoder.body_len();
+                                if total > limit {
+                                    // Hand out exactly `limit` octets, whatever the
+                                    // split, then the error.
+                                    let before = total.saturating_sub(data.len() as u64);
+                                    let keep = usize::try_from(limit.saturating_sub(before))
+                                        .unwrap_or(0)
+                                        .min(data.len());
+                                    if keep == 0 {
+                                        *skipping = true;
+                                        return Err(self.body_too_large(id));
+                                    }
+                                    data.truncate(keep);
+                                    *over_limit = true;
+                                }
+                            }
+                            return Ok(Some(Event::BodyChunk { id, data }));
                         }
                         Ok(BodyPiece::End) => {
                             let size = decoder.body_len();
+                            let skipped = *skipping;
                             self.pending.pop_front();
                             self.reading = Reading::Lines;
                             self.framer.reset();
+                            if skipped {
+                                continue;
+                            }
                             return Ok(Some(Event::BodyEnd { id, size }));
                         }
                         Ok(BodyPiece::NeedMore) => return Ok(None),
+                        // The decoder has no limit of its own; should it report
+                        // one, it is the same condition.
                         Err(_) => {
-                            let limit = self.config.max_body.unwrap_or(u64::MAX);
-                            return Err(ClientError::BodyTooLarge { id, limit });
+                            *skipping = true;
+                            return Err(self.body_too_large(id));
                         }
                     }
                 }
@@ -705,9 +913,18 @@ impl Client {
                     if matches!(self.reading, Reading::Listing { .. }) {
                         return Ok(None);
                     }
-                    // The listing ended with an error reported or an event; loop.
+                    // The listing ended with nothing to report; go on.
                 }
                 Reading::Lines => {
+                    match self.phase {
+                        // QUIT was answered: nothing more may come (the same error
+                        // whether the bytes came with the reply or after it).
+                        Phase::Closed if !self.input.is_empty() => {
+                            return Err(ClientError::InputAfterClose)
+                        }
+                        Phase::Closed | Phase::TlsHandshake => return Ok(None),
+                        _ => {}
+                    }
                     let sasl = self.pending.front().is_some_and(|p| p.kind == Kind::Auth);
                     let limit = if sasl {
                         self.config.max_sasl_line
@@ -721,7 +938,7 @@ impl Client {
                             ..cfg
                         });
                     }
-                    let start = self.received - self.input.len() as u64;
+                    let start = self.received.saturating_sub(self.input.len() as u64);
                     let line = match self.framer.next_line(&mut self.input) {
                         Ok(Some(line)) => line,
                         Ok(None) => return Ok(None),
@@ -740,8 +957,25 @@ impl Client {
         }
     }
 
+    fn body_too_large(&self, id: CommandId) -> ClientError {
+        ClientError::BodyTooLarge {
+            id,
+            limit: self.config.max_body.unwrap_or(u64::MAX),
+        }
+    }
+
+    /// The options the reply parsers use for the reply at the head of the queue.
+    fn reply_options(&self, xtnd: bool) -> ReplyOptions {
+        let mut options = self.config.reply_options;
+        // IMPL-15: `+ OK` only for XTND.
+        options.spaced_status &= xtnd;
+        options.bboard_scan = self.bboard;
+        options
+    }
+
     /// Reads listing lines until the terminator or the end of the input.
     fn listing_line(&mut self) -> Result<Option<Event>, ClientError> {
+        let options = self.reply_options(false);
         loop {
             let next = self.framer.next_line(&mut self.input);
             let Reading::Listing {
@@ -777,18 +1011,21 @@ impl Client {
                 if overflowed {
                     return Err(ClientError::ListingTooLarge {
                         id,
-                        limit: self.config.max_listing_lines,
+                        max_lines: self.config.max_listing_lines,
+                        max_bytes: self.config.max_listing_bytes,
                     });
                 }
                 let event = listing.into_event(id);
                 if let Event::Capabilities { capabilities, .. } = &event {
                     self.capabilities = Some(capabilities.clone());
+                    self.capabilities_after_login = self.phase == Phase::Transaction;
                     if self.config.require_tls && !self.tls && !self.has_capability(b"STLS") {
-                        self.queued_error = Some(ClientError::StlsNotOffered);
+                        self.queued_errors.push_back(ClientError::StlsNotOffered);
                     }
                 }
                 if malformed {
-                    self.queued_error = Some(ClientError::BadListingLine { id });
+                    self.queued_errors
+                        .push_front(ClientError::BadListingLine { id });
                 }
                 return Ok(Some(event));
             }
@@ -802,8 +1039,8 @@ impl Client {
             if *lines > self.config.max_listing_lines || *bytes > self.config.max_listing_bytes {
                 *overflowed = true;
                 // Drop what was gathered: the listing is reported as an error.
-                *listing = Listing::new(ListingKind::Capa);
-            } else if !listing.push(content) {
+                listing.clear();
+            } else if !listing.push(content, &options) {
                 *malformed = true;
             }
         }
@@ -817,22 +1054,29 @@ impl Client {
         let Some(head) = self.pending.front() else {
             return Err(ClientError::Unsolicited { len: line.len() });
         };
-        // The reply must have arrived after its command went out.
+        // The reply must have arrived after its command (or, in AUTH, the client's
+        // last line) went out: anything earlier was sent before the server could
+        // have seen it.
         if start < head.received_at_send {
             return Err(ClientError::Unsolicited { len: line.len() });
         }
         let id = head.id;
         let kind = head.kind;
-        if line.first() == Some(&b'+') && !line.starts_with(b"+OK") {
-            if kind == Kind::Auth {
-                return self.on_continuation(line);
+        let xtnd = head.xtnd;
+        let options = self.reply_options(xtnd.is_some());
+        let status = match StatusLine::parse_with(line, &options) {
+            Ok(status) => status,
+            Err(_) if kind == Kind::Auth && line.first() == Some(&b'+') => {
+                return self.on_continuation(id, line);
             }
-            return Err(ClientError::UnexpectedContinuation);
-        }
-        let status =
-            StatusLine::parse(line).map_err(|_| ClientError::BadStatusLine { id: Some(id) })?;
+            Err(_) if line.starts_with(b"+ ") || line == b"+" => {
+                return Err(ClientError::UnexpectedContinuation { id })
+            }
+            Err(_) => return Err(ClientError::BadStatusLine { id: Some(id) }),
+        };
         // Multi-line replies keep their command at the head until the terminator.
-        if status.is_err() || !matches!(kind, Kind::Listing(_) | Kind::Body) {
+        let multi_line = matches!(kind, Kind::Capa | Kind::Listing(_) | Kind::Body);
+        if status.is_err() || !multi_line {
             self.pending.pop_front();
         }
         self.user_accepted = kind == Kind::User && status.is_ok();
@@ -846,18 +1090,27 @@ impl Client {
                 Event::Status { id, line: status }
             }
             Kind::Auth => {
-                let flow = self.auth.take();
-                if let Some(mut flow) = flow {
+                self.phase = Phase::Transaction;
+                if let Some(mut flow) = self.auth.take() {
                     if flow.cancelled {
-                        // `+OK` after `*` breaks R5034-6.
-                        return Err(ClientError::BadStatusLine { id: Some(id) });
+                        // `+OK` after `*` breaks R5034-6: logged in by an exchange the
+                        // client gave up on.
+                        return Err(ClientError::ServerUnverified {
+                            id,
+                            reason: SaslError::Incomplete,
+                        });
+                    }
+                    if flow.deferred.is_some() {
+                        // `+OK` before the initial response was even sent.
+                        return Err(ClientError::ServerUnverified {
+                            id,
+                            reason: SaslError::Incomplete,
+                        });
                     }
                     if let Err(reason) = flow.mechanism.finish() {
-                        self.phase = Phase::Transaction;
                         return Err(ClientError::ServerUnverified { id, reason });
                     }
                 }
-                self.phase = Phase::Transaction;
                 Event::Status { id, line: status }
             }
             Kind::Utf8 => {
@@ -871,14 +1124,14 @@ impl Client {
             Kind::Stls => {
                 self.phase = Phase::TlsHandshake;
                 if !self.input.is_empty() {
-                    // IMPL-13, TV-8: plaintext after the +OK is never POP3.
-                    return Err(ClientError::DataAfterStls {
-                        len: self.input.len(),
-                    });
+                    // IMPL-13, TV-8: plaintext after the +OK is never POP3. The
+                    // bytes are dropped unparsed and the machine stops; the error
+                    // follows this event whatever the split of the input.
+                    self.fail(ClientError::DataAfterStls);
                 }
                 Event::StartTls { id }
             }
-            Kind::Stat => match DropListing::parse(status.text().as_bytes()) {
+            Kind::Stat => match DropListing::parse_with(status.text().as_bytes(), &options) {
                 Ok(drop) => Event::Stat {
                     id,
                     line: status,
@@ -886,7 +1139,7 @@ impl Client {
                 },
                 Err(_) => return Err(ClientError::MalformedReply { id, line: status }),
             },
-            Kind::ScanOne => match ScanListing::parse(status.text().as_bytes()) {
+            Kind::ScanOne => match ScanListing::parse_with(status.text().as_bytes(), &options) {
                 Ok(scan) => Event::ScanOne {
                     id,
                     line: status,
@@ -894,7 +1147,7 @@ impl Client {
                 },
                 Err(_) => return Err(ClientError::MalformedReply { id, line: status }),
             },
-            Kind::UidOne => match UidListing::parse(status.text().as_bytes()) {
+            Kind::UidOne => match UidListing::parse_with(status.text().as_bytes(), &options) {
                 Ok(uid) => Event::UidOne {
                     id,
                     line: status,
@@ -902,7 +1155,14 @@ impl Client {
                 },
                 Err(_) => return Err(ClientError::MalformedReply { id, line: status }),
             },
-            Kind::Listing(listing) => {
+            Kind::Capa | Kind::Listing(_) => {
+                let listing = match kind {
+                    Kind::Listing(listing) => listing,
+                    _ => ListingKind::Capa,
+                };
+                if listing == ListingKind::Groups && xtnd == Some(XtndKind::OpensGroup) {
+                    self.bboard = true;
+                }
                 self.reading = Reading::Listing {
                     id,
                     listing: Listing::new(listing),
@@ -916,7 +1176,11 @@ impl Client {
             Kind::Body => {
                 self.reading = Reading::Body {
                     id,
+                    // The machine applies `max_body` itself, so that exactly the
+                    // limit is handed out whatever the split.
                     decoder: BodyDecoder::new(self.config.decoder()),
+                    over_limit: false,
+                    skipping: false,
                 };
                 Event::BodyStart { id, line: status }
             }
@@ -936,7 +1200,11 @@ impl Client {
                 return Ok(Some(Event::Closed { id, line }));
             }
             Kind::Stls if self.config.require_tls => {
-                return Err(ClientError::StlsRefused { line });
+                return Err(ClientError::StlsRefused { id, line });
+            }
+            // R2449-7: a server without CAPA has no STLS either (R2595-2).
+            Kind::Capa if self.config.require_tls && !self.tls => {
+                self.queued_errors.push_back(ClientError::StlsNotOffered);
             }
             _ => {}
         }
@@ -944,8 +1212,11 @@ impl Client {
     }
 
     fn on_greeting(&mut self, line: &[u8]) -> Result<Event, ClientError> {
-        match Greeting::parse(line) {
+        let options = self.reply_options(false);
+        match Greeting::parse_with(line, &options) {
             Ok(greeting) => {
+                // R1939-28: the timestamp must be an RFC 822 msg-id; a malformed
+                // one is dropped, so APOP is refused (E-7).
                 self.timestamp = greeting
                     .timestamp()
                     .and_then(|ts| Timestamp::parse(ts).ok());
@@ -956,19 +1227,22 @@ impl Client {
                 })
             }
             Err(_) => Err(ClientError::GreetingRefused {
-                line: StatusLine::parse(line).ok(),
+                line: StatusLine::parse_with(line, &options).ok(),
             }),
         }
     }
 
-    fn on_continuation(&mut self, line: &[u8]) -> Result<Option<Event>, ClientError> {
-        let Some(flow) = self.auth.as_mut() else {
-            return Err(ClientError::UnexpectedContinuation);
+    fn on_continuation(
+        &mut self,
+        id: CommandId,
+        line: &[u8],
+    ) -> Result<Option<Event>, ClientError> {
+        let Some(flow) = self.auth.as_mut().filter(|flow| flow.id == id) else {
+            return Err(ClientError::UnexpectedContinuation { id });
         };
         if flow.cancelled {
-            return Err(ClientError::UnexpectedContinuation);
+            return Err(ClientError::UnexpectedContinuation { id });
         }
-        let id = flow.id;
         let payload = match line.strip_prefix(b"+ ") {
             Some(rest) => rest,
             // IMPL-12: "+" alone is an empty challenge too.
@@ -977,12 +1251,16 @@ impl Client {
         };
         let answer = match sasl::decode_base64(payload) {
             Ok(challenge) => match flow.deferred.take() {
-                Some(ir) => Ok(ir),
+                // R5034-8: the initial response follows the empty challenge.
+                Some(ir) if challenge.is_empty() => Ok(ir),
+                Some(_) => Err(SaslError::MalformedChallenge(
+                    "a non-empty challenge where the initial response was due",
+                )),
                 None => flow.mechanism.respond(&challenge),
             },
             Err(e) => Err(e),
         };
-        match answer {
+        let result = match answer {
             Ok(response) => {
                 self.output
                     .extend_from_slice(&sasl::encode_base64(response.expose_secret()));
@@ -990,11 +1268,23 @@ impl Client {
                 Ok(None)
             }
             Err(reason) => {
+                // R5034-6, R5034-10: cancel; the server answers `-ERR`.
                 flow.cancelled = true;
                 self.output.extend_from_slice(b"*\r\n");
-                Err(ClientError::Sasl { id, reason })
+                if reason == SaslError::ServerSignatureMismatch {
+                    // RFC 5802: a server that cannot prove itself is not the
+                    // server; the session must not go on.
+                    Err(ClientError::ServerUnverified { id, reason })
+                } else {
+                    Err(ClientError::Sasl { id, reason })
+                }
             }
+        };
+        // The server's next line answers the line just written.
+        if let Some(head) = self.pending.front_mut() {
+            head.received_at_send = self.received;
         }
+        result
     }
 }
 

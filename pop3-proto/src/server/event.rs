@@ -74,6 +74,12 @@ impl Refusal {
         Self::new(ResponseCode::login_delay(), "logged in too recently")
     }
 
+    /// `[UTF8]`: the message needs UTF-8 mode; the client may send `UTF8` and
+    /// retry (RFC 6856 §5). For RETR, TOP and LIST of such a message.
+    pub fn utf8_required() -> Self {
+        Self::new(ResponseCode::utf8(), "message requires UTF8 mode")
+    }
+
     /// A refusal with a text of the host's and no code.
     pub fn with_text(text: Text) -> Self {
         Refusal { code: None, text }

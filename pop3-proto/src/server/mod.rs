@@ -60,8 +60,8 @@ use crate::options::CommandOptions;
 use crate::sasl;
 use crate::secret::Secret;
 use crate::types::{
-    AuthResponse, Capability, Command, Expire, InitialResponse, LanguageRange, Mechanism,
-    MessageNumber, ResponseCode, Status, StatusLine, Text, Username,
+    AuthResponse, Capability, Command, Expire, GroupListing, InitialResponse, LanguageRange,
+    Mechanism, MessageNumber, ResponseCode, Status, StatusLine, Text, Username,
 };
 
 /// Where the session is (RFC 1939 §3).
@@ -163,6 +163,9 @@ pub struct Server {
     failed_logins: u32,
     maildrop: Vec<MessageInfo>,
     deleted: Vec<bool>,
+    /// With a bulletin board open (`XTND BBOARDS name` or `XTND ARCHIVE name`,
+    /// R1082-4): the MAXIMA of each message. The maildrop is then read-only.
+    group_maxima: Option<Vec<u64>>,
     /// Messages not marked as deleted, and their total size.
     live_count: u64,
     live_size: u64,
@@ -213,6 +216,7 @@ impl Server {
             failed_logins: 0,
             maildrop: Vec::new(),
             deleted: Vec::new(),
+            group_maxima: None,
             live_count: 0,
             live_size: 0,
             user_login_delay: None,
@@ -683,6 +687,9 @@ impl Server {
                     self.refuse_cleartext();
                     return None;
                 }
+                if !self.utf8_credentials(&[name.as_bytes(), password.expose_secret()]) {
+                    return None;
+                }
                 self.awaiting = Awaiting::Login;
                 Some(ServerEvent::Login { name, password })
             }
@@ -696,6 +703,9 @@ impl Server {
                     self.err(b"APOP not available");
                     return None;
                 };
+                if !self.utf8_credentials(&[name.as_bytes()]) {
+                    return None;
+                }
                 self.awaiting = Awaiting::Login;
                 Some(ServerEvent::Apop {
                     name,
@@ -778,6 +788,21 @@ impl Server {
                 None
             }
         }
+    }
+
+    /// R6856-5: a server that lists `UTF8 USER` must refuse credentials that are
+    /// not valid UTF-8. Answers and counts the failure when they are not.
+    fn utf8_credentials(&mut self, parts: &[&[u8]]) -> bool {
+        if self.config.utf8 != Some(true) || parts.iter().all(|p| core::str::from_utf8(p).is_ok()) {
+            return true;
+        }
+        self.line(
+            Status::Err,
+            Some(&ResponseCode::auth()),
+            b"credentials must be valid UTF-8",
+        );
+        self.count_failure();
+        false
     }
 
     fn cleartext_refused(&self) -> bool {
@@ -1055,6 +1080,11 @@ impl Server {
                     put_decimal(&mut self.staging, u64::from(msg.get()));
                     self.staging.put_u8(b' ');
                     put_decimal(&mut self.staging, size);
+                    // R1082-4: a bulletin board's scan listings carry MAXIMA.
+                    if let Some(maxima) = self.group_maxima.as_ref().and_then(|g| g.get(i)) {
+                        self.staging.put_u8(b' ');
+                        put_decimal(&mut self.staging, *maxima);
+                    }
                     self.staging.put_slice(b"\r\n");
                 }
             }
@@ -1075,6 +1105,7 @@ impl Server {
                     maildrop,
                     deleted,
                     staging,
+                    group_maxima,
                     ..
                 } = self;
                 for ((info, _), n) in maildrop
@@ -1086,6 +1117,11 @@ impl Server {
                     put_decimal(staging, n);
                     staging.put_u8(b' ');
                     put_decimal(staging, info.size);
+                    let index = usize::try_from(n - 1).unwrap_or(usize::MAX);
+                    if let Some(maxima) = group_maxima.as_ref().and_then(|g| g.get(index)) {
+                        staging.put_u8(b' ');
+                        put_decimal(staging, *maxima);
+                    }
                     staging.put_slice(b"\r\n");
                 }
                 self.staging.put_slice(b".\r\n");
@@ -1138,6 +1174,11 @@ impl Server {
         let Some(i) = self.message_or_err(msg, false) else {
             return;
         };
+        if self.group_maxima.is_some() {
+            // R1082-4: a bulletin board is read-only; DELE does nothing.
+            self.ok(b"bulletin board is read-only, nothing deleted");
+            return;
+        }
         let size = self.maildrop.get(i).map_or(0, |m| m.size);
         if let Some(d) = self.deleted.get_mut(i) {
             *d = true;
@@ -1434,6 +1475,57 @@ impl Server {
             stuffer.finish(&mut out);
         }
         Ok(())
+    }
+
+    /// Answers `XTND BBOARDS` without a name (R1082-4): `+OK XTND` and one
+    /// listing per group the user may read.
+    pub fn reply_groups(&mut self, groups: &[GroupListing]) -> Result<(), AnswerError> {
+        if !matches!(self.awaiting, Awaiting::Extension) {
+            return self.not_expected("reply_groups");
+        }
+        self.awaiting = Awaiting::Nothing;
+        self.ok(b"XTND");
+        for group in groups {
+            group.encode(&mut self.staging);
+        }
+        self.staging.put_slice(b".\r\n");
+        Ok(())
+    }
+
+    /// Answers `XTND BBOARDS name` or `XTND ARCHIVE name` (R1082-4, R1082-5):
+    /// the user's own maildrop is closed and the group's opened in its place,
+    /// read-only. The reply is `+OK XTND` and the group's listing; from then on
+    /// LIST gives `msg size maxima` (with `maxima[i]` for message `i + 1`) and
+    /// DELE does nothing.
+    ///
+    /// Returns the messages the user had marked as deleted in the maildrop being
+    /// closed: R1082-4 applies those deletions only when it was the user's own
+    /// maildrop, so the host removes them now (or, if a group was already open,
+    /// gets an empty list).
+    pub fn open_group(
+        &mut self,
+        group: &GroupListing,
+        listing: Vec<MessageInfo>,
+        maxima: Vec<u64>,
+    ) -> Result<Vec<MessageNumber>, AnswerError> {
+        if !matches!(self.awaiting, Awaiting::Extension) {
+            return Err(AnswerError::NotExpected("open_group"));
+        }
+        self.awaiting = Awaiting::Nothing;
+        let closed = if self.group_maxima.is_some() {
+            Vec::new()
+        } else {
+            self.deleted_messages()
+        };
+        self.live_count = listing.len() as u64;
+        self.live_size = listing.iter().map(|m| m.size).fold(0, u64::saturating_add);
+        self.deleted = alloc::vec![false; listing.len()];
+        self.maildrop = listing;
+        self.group_maxima = Some(maxima);
+        self.ok(b"XTND");
+        group.encode(&mut self.staging);
+        self.staging.put_slice(b".\r\n");
+        Ok(closed)
     }
 
     /// Answers [`ServerEvent::Update`]: `Ok` when every marked message was
