@@ -111,12 +111,33 @@ fn script(data: &[u8]) -> arbitrary::Result<Script> {
     let split_len = u.int_in_range(0usize..=32)?;
     let split = u.bytes(split_len)?.to_vec();
     let mut ops = Vec::new();
+    // Whether the server line being read started with `+` (None: at a line start).
+    let mut plus_line: Option<bool> = None;
     while !u.is_empty() && ops.len() < 64 {
         let op = match u.int_in_range(0u8..=9)? {
             0..=3 => {
                 let len = u.int_in_range(0usize..=600)?;
                 let len = len.min(u.len());
-                Op::Feed(u.bytes(len)?.to_vec())
+                // A SASL response is written when its challenge is read, and a line
+                // that had already arrived then cannot answer it (the client reports
+                // it as unsolicited, by design, like data after STLS). So in every
+                // run a read ends after each line that starts with `+`: all runs
+                // then write their responses at the same point of the stream.
+                let bytes = u.bytes(len)?;
+                let mut start = 0;
+                for (i, &b) in bytes.iter().enumerate() {
+                    if plus_line.is_none() {
+                        plus_line = Some(b == b'+');
+                    }
+                    if b == b'\n' {
+                        if plus_line == Some(true) {
+                            ops.push(Op::Feed(bytes[start..=i].to_vec()));
+                            start = i + 1;
+                        }
+                        plus_line = None;
+                    }
+                }
+                Op::Feed(bytes[start..].to_vec())
             }
             4..=6 => Op::Send(menu(&mut u)?),
             7 => Op::Extension(Extension::arbitrary(&mut u)?, u.arbitrary()?),
