@@ -62,7 +62,10 @@ fn menu(u: &mut Unstructured<'_>) -> arbitrary::Result<Command> {
         5 => Command::Uidl(None),
         6 => Command::Uidl(Some(n(k))),
         7 => Command::Retr(n(k)),
-        8 => Command::Top { msg: n(k), lines: u.int_in_range(0..=3)? },
+        8 => Command::Top {
+            msg: n(k),
+            lines: u.int_in_range(0..=3)?,
+        },
         9 => Command::Dele(n(k)),
         10 => Command::Noop,
         11 => Command::Rset,
@@ -90,16 +93,25 @@ struct Script {
 
 fn script(data: &[u8]) -> arbitrary::Result<Script> {
     let mut u = Unstructured::new(data);
-    let small = |u: &mut Unstructured<'_>, big: usize, lo: usize, hi: usize| -> arbitrary::Result<usize> {
-        Ok(if u.ratio(3u8, 4)? { big } else { u.int_in_range(lo..=hi)? })
-    };
+    let small =
+        |u: &mut Unstructured<'_>, big: usize, lo: usize, hi: usize| -> arbitrary::Result<usize> {
+            Ok(if u.ratio(3u8, 4)? {
+                big
+            } else {
+                u.int_in_range(lo..=hi)?
+            })
+        };
     let defaults = ClientConfig::default();
     let config = ClientConfig {
         max_line: small(&mut u, defaults.max_line, 1, 300)?,
         max_sasl_line: small(&mut u, defaults.max_sasl_line, 1, 300)?,
         max_listing_lines: small(&mut u, defaults.max_listing_lines, 0, 6)?,
         max_listing_bytes: small(&mut u, defaults.max_listing_bytes, 0, 200)?,
-        max_body: if u.ratio(3u8, 4)? { None } else { Some(u.int_in_range(0u64..=300)?) },
+        max_body: if u.ratio(3u8, 4)? {
+            None
+        } else {
+            Some(u.int_in_range(0u64..=300)?)
+        },
         allow_bare_lf: u.arbitrary()?,
         lf_to_crlf: u.arbitrary()?,
         require_tls: u.ratio(1u8, 8)?,
@@ -171,8 +183,14 @@ fn mechanism(k: u8) -> Box<dyn ClientMechanism> {
                 .expect("valid")
                 .with_iteration_bounds(1, 64),
         ),
-        5 => Box::new(XOAuth2Client::new("mrose@example.com", Secret::new(b"ya29.token".to_vec())).expect("valid")),
-        6 => Box::new(OAuthBearerClient::new("mrose@example.com", Secret::new(b"ya29.token".to_vec())).expect("valid")),
+        5 => Box::new(
+            XOAuth2Client::new("mrose@example.com", Secret::new(b"ya29.token".to_vec()))
+                .expect("valid"),
+        ),
+        6 => Box::new(
+            OAuthBearerClient::new("mrose@example.com", Secret::new(b"ya29.token".to_vec()))
+                .expect("valid"),
+        ),
         _ => Box::new(ExternalClient::new()),
     }
 }
@@ -232,14 +250,20 @@ impl Run<'_> {
         let (lines, rest) = pop3_proto_fuzz::crlf_lines(&out);
         assert!(rest.is_empty(), "a partial line written: {out:?}");
         for line in lines {
-            assert!(AuthResponse::parse(line).is_ok(), "bad SASL response {line:?}");
+            assert!(
+                AuthResponse::parse(line).is_ok(),
+                "bad SASL response {line:?}"
+            );
         }
         self.records.push(Record::Output(out));
     }
 
     fn event(&mut self, e: Event) {
         if let Some(id) = e.id() {
-            assert!(self.fifo.contains(&id), "event for a command not in flight: {e:?}");
+            assert!(
+                self.fifo.contains(&id),
+                "event for a command not in flight: {e:?}"
+            );
             if e.is_final() {
                 // Replies come in order: everything before `id` was answered by an
                 // error standing in for its event.
@@ -315,7 +339,11 @@ impl Run<'_> {
         panic!("next_event never says it needs input");
     }
 
-    fn sent(&mut self, result: Result<CommandId, pop3_proto::client::SendError>, expect: Option<&Command>) {
+    fn sent(
+        &mut self,
+        result: Result<CommandId, pop3_proto::client::SendError>,
+        expect: Option<&Command>,
+    ) {
         if self.fatal.is_some() {
             assert!(result.is_err(), "send accepted after a fatal error");
         }
@@ -324,12 +352,18 @@ impl Run<'_> {
                 self.fifo.push_back(id);
                 let out = self.client.take_output().expect("a command was written");
                 let (lines, rest) = pop3_proto_fuzz::crlf_lines(&out);
-                assert!(rest.is_empty() && lines.len() == 1, "one command line: {out:?}");
+                assert!(
+                    rest.is_empty() && lines.len() == 1,
+                    "one command line: {out:?}"
+                );
                 let parsed = Command::parse(lines[0])
                     .unwrap_or_else(|e| panic!("the client wrote {out:?}, which fails: {e:?}"));
                 match expect {
                     Some(c) => assert_eq!(&parsed, c),
-                    None => assert!(matches!(parsed, Command::Auth { .. } | Command::Apop { .. })),
+                    None => assert!(matches!(
+                        parsed,
+                        Command::Auth { .. } | Command::Apop { .. }
+                    )),
                 }
                 if !matches!(parsed, Command::Auth { .. }) {
                     assert!(out.len() <= 255, "command over 255 octets: {out:?}");
@@ -413,7 +447,11 @@ fuzz_target!(|data: &[u8]| {
     let whole = run(&script, 0);
     let cut = run(&script, 1);
     assert_eq!(cut, whole, "random cuts");
-    let total: usize = script.ops.iter().map(|o| if let Op::Feed(b) = o { b.len() } else { 0 }).sum();
+    let total: usize = script
+        .ops
+        .iter()
+        .map(|o| if let Op::Feed(b) = o { b.len() } else { 0 })
+        .sum();
     if total <= 2048 {
         assert_eq!(run(&script, 2), whole, "one byte at a time");
     }

@@ -46,13 +46,21 @@ fn run(config: DecoderConfig, chunks: &[&[u8]], as_bytes: bool) -> Outcome {
             Bytes::new()
         };
         loop {
-            let before = if as_bytes { held_bytes.len() } else { held_mut.len() };
+            let before = if as_bytes {
+                held_bytes.len()
+            } else {
+                held_mut.len()
+            };
             let piece = if as_bytes {
                 decoder.decode_bytes(&mut held_bytes)
             } else {
                 decoder.decode(&mut held_mut)
             };
-            let after = if as_bytes { held_bytes.len() } else { held_mut.len() };
+            let after = if as_bytes {
+                held_bytes.len()
+            } else {
+                held_mut.len()
+            };
             assert!(after <= before);
             consumed += before - after;
             match piece {
@@ -71,7 +79,11 @@ fn run(config: DecoderConfig, chunks: &[&[u8]], as_bytes: bool) -> Outcome {
                         decoder.decode(&mut held_mut)
                     };
                     assert_eq!(again, Ok(BodyPiece::End));
-                    let after2 = if as_bytes { held_bytes.len() } else { held_mut.len() };
+                    let after2 = if as_bytes {
+                        held_bytes.len()
+                    } else {
+                        held_mut.len()
+                    };
                     assert_eq!(after2, after);
                     break;
                 }
@@ -95,9 +107,17 @@ fn run(config: DecoderConfig, chunks: &[&[u8]], as_bytes: bool) -> Outcome {
             assert!(decoder.check_eof().is_err());
         }
     }
-    assert_eq!(decoder.bytes_examined(), consumed as u64, "every byte examined once");
+    assert_eq!(
+        decoder.bytes_examined(),
+        consumed as u64,
+        "every byte examined once"
+    );
     assert_eq!(decoder.body_len(), body.len() as u64);
-    Outcome { body, end, too_large }
+    Outcome {
+        body,
+        end,
+        too_large,
+    }
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -135,7 +155,11 @@ fuzz_target!(|data: &[u8]| {
     let mut su = Unstructured::new(split_bytes);
     let cut = cuts(&mut su, wire.len(), 24);
     let chunks = pieces(wire, &cut);
-    assert_eq!(run(base, &chunks, false), unlimited, "BytesMut, cuts {cut:?}");
+    assert_eq!(
+        run(base, &chunks, false),
+        unlimited,
+        "BytesMut, cuts {cut:?}"
+    );
     assert_eq!(run(base, &chunks, true), unlimited, "Bytes, cuts {cut:?}");
     if wire.len() <= 256 {
         let ones: Vec<&[u8]> = wire.chunks(1).collect();

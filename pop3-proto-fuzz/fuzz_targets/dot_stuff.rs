@@ -12,7 +12,9 @@
 use arbitrary::Unstructured;
 use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
-use pop3_proto::dot::{stuff, wire_len, BodyDecoder, BodyPiece, DecoderConfig, StuffConfig, Stuffer, WireLen};
+use pop3_proto::dot::{
+    stuff, wire_len, BodyDecoder, BodyPiece, DecoderConfig, StuffConfig, Stuffer, WireLen,
+};
 use pop3_proto_fuzz::{cuts, pieces, reference_sent};
 
 fn stuff_chunks(config: StuffConfig, chunks: &[&[u8]]) -> Vec<u8> {
@@ -42,7 +44,10 @@ fuzz_target!(|data: &[u8]| {
     } else {
         None
     };
-    let config = StuffConfig { lf_to_crlf, top_lines };
+    let config = StuffConfig {
+        lf_to_crlf,
+        top_lines,
+    };
     let split_len = u.int_in_range(0usize..=64).unwrap_or(0);
     let split_bytes = u.bytes(split_len).unwrap_or_default();
     let message = u.take_rest();
@@ -64,7 +69,11 @@ fuzz_target!(|data: &[u8]| {
     }
     assert!(buf.is_empty(), "bytes after the terminator: {:?}", &buf[..]);
     assert_eq!(body, sent, "decode(stuff(x)) for {message:?}");
-    assert_eq!(wire_len(message, config), sent.len() as u64, "wire_len exact");
+    assert_eq!(
+        wire_len(message, config),
+        sent.len() as u64,
+        "wire_len exact"
+    );
     // Stuffing adds exactly one dot per line starting with a dot, plus the terminator.
     let dotted = sent
         .split_inclusive(|&b| b == b'\n')

@@ -30,7 +30,10 @@ fn run(config: FramingConfig, chunks: &[&[u8]], input_len: usize) -> (Vec<RefLin
                     if line.ending == LineEnding::Lf {
                         assert!(config.allow_bare_lf);
                     }
-                    items.push(RefLine::Line(line.bytes.to_vec(), line.ending == LineEnding::CrLf));
+                    items.push(RefLine::Line(
+                        line.bytes.to_vec(),
+                        line.ending == LineEnding::CrLf,
+                    ));
                 }
                 Ok(None) => break,
                 Err(FramingError::LineTooLong { limit, skipped }) => {
@@ -64,7 +67,10 @@ fuzz_target!(|data: &[u8]| {
         _ => u.int_in_range(3usize..=64).unwrap_or(8),
     };
     let allow_bare_lf = u.arbitrary::<bool>().unwrap_or(false);
-    let config = FramingConfig { max_line, allow_bare_lf };
+    let config = FramingConfig {
+        max_line,
+        allow_bare_lf,
+    };
     let split_len = u.int_in_range(0usize..=64).unwrap_or(0);
     let split_bytes = u.bytes(split_len).unwrap_or_default();
     let input = u.take_rest();

@@ -34,7 +34,11 @@ fuzz_target!(|data: &[u8]| {
         let strict = Command::parse(line);
         let lenient = Command::parse_with(line, &CommandOptions::lenient());
         if let Ok(command) = &strict {
-            assert_eq!(lenient.as_ref(), Ok(command), "lenient accepts what strict does");
+            assert_eq!(
+                lenient.as_ref(),
+                Ok(command),
+                "lenient accepts what strict does"
+            );
         }
         for command in [strict, lenient].into_iter().flatten() {
             let inner = check_encoding(&command, line);

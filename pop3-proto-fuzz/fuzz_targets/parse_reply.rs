@@ -92,7 +92,9 @@ fn check<T, E>(
         let inner = encode(&value);
         match reparse(&inner) {
             Ok(back) => assert_eq!(back, value, "round trip of {line:?} via {inner:?}"),
-            Err(e) => panic!("{line:?} parsed to {value:?}, encoded as {inner:?}, which fails: {e:?}"),
+            Err(e) => {
+                panic!("{line:?} parsed to {value:?}, encoded as {inner:?}, which fails: {e:?}")
+            }
         }
     }
 }
@@ -138,7 +140,10 @@ fuzz_target!(|data: &[u8]| {
                         DropListing::parse,
                     ),
                     Pending::ListOne => {
-                        let o = ReplyOptions { bboard_scan: false, ..options };
+                        let o = ReplyOptions {
+                            bboard_scan: false,
+                            ..options
+                        };
                         check(
                             text,
                             ScanListing::parse_with,
@@ -170,7 +175,10 @@ fuzz_target!(|data: &[u8]| {
                 |s| encoded(s),
                 // A MAXIMA field is there exactly when the value has one.
                 |l| {
-                    let bboard = ReplyOptions { bboard_scan: true, ..ReplyOptions::strict() };
+                    let bboard = ReplyOptions {
+                        bboard_scan: true,
+                        ..ReplyOptions::strict()
+                    };
                     ScanListing::parse_with(l, &bboard).or_else(|_| ScanListing::parse(l))
                 },
             ),

@@ -21,7 +21,10 @@ fn line<T: Encode>(value: &T) -> Vec<u8> {
     assert_eq!(wire.len(), value.encoded_len(), "encoded_len is exact");
     assert!(wire.ends_with(b"\r\n"));
     let inner = wire[..wire.len() - 2].to_vec();
-    assert!(!inner.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)), "{wire:?}");
+    assert!(
+        !inner.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0)),
+        "{wire:?}"
+    );
     inner
 }
 
@@ -44,11 +47,18 @@ enum Value {
 }
 
 fn bboard() -> ReplyOptions {
-    ReplyOptions { bboard_scan: true, ..ReplyOptions::strict() }
+    ReplyOptions {
+        bboard_scan: true,
+        ..ReplyOptions::strict()
+    }
 }
 
 fn scan_back(l: &[u8], with_maxima: bool) -> ScanListing {
-    let r = if with_maxima { ScanListing::parse_with(l, &bboard()) } else { ScanListing::parse(l) };
+    let r = if with_maxima {
+        ScanListing::parse_with(l, &bboard())
+    } else {
+        ScanListing::parse(l)
+    };
     r.unwrap_or_else(|e| panic!("{l:?}: {e:?}"))
 }
 
@@ -84,7 +94,11 @@ fuzz_target!(|data: &[u8]| {
                 // What a server must accept (R2449-1), except AUTH with a long
                 // initial response, which the client sends on its own line.
                 if !matches!(c, Command::Auth { .. }) {
-                    assert!(c.encoded_len() <= 255, "{c:?} is {} octets", c.encoded_len());
+                    assert!(
+                        c.encoded_len() <= 255,
+                        "{c:?} is {} octets",
+                        c.encoded_len()
+                    );
                 }
             }
             Value::AuthResponse(r) => assert_eq!(AuthResponse::parse(&line(r)).as_ref(), Ok(r)),
@@ -98,9 +112,9 @@ fuzz_target!(|data: &[u8]| {
             }
             Value::Continuation(c) => assert_eq!(Continuation::parse(&line(c)).as_ref(), Ok(c)),
             Value::Capability(c) => assert_eq!(Capability::parse(&line(c)).as_ref(), Ok(c)),
-            Value::Capabilities(s, caps) => {
-                multi(s, caps, |l| Capability::parse(l).unwrap_or_else(|e| panic!("{l:?}: {e:?}")))
-            }
+            Value::Capabilities(s, caps) => multi(s, caps, |l| {
+                Capability::parse(l).unwrap_or_else(|e| panic!("{l:?}: {e:?}"))
+            }),
             Value::Scan(s) => {
                 assert_eq!(&scan_back(&line(s), s.maxima.is_some()), s);
                 let text = s.to_text();
@@ -111,7 +125,14 @@ fuzz_target!(|data: &[u8]| {
                 let with = scans.first().is_some_and(|s| s.maxima.is_some());
                 let scans: Vec<ScanListing> = scans
                     .iter()
-                    .map(|s| ScanListing { maxima: if with { Some(s.maxima.unwrap_or(0)) } else { None }, ..*s })
+                    .map(|s| ScanListing {
+                        maxima: if with {
+                            Some(s.maxima.unwrap_or(0))
+                        } else {
+                            None
+                        },
+                        ..*s
+                    })
                     .collect();
                 multi(first, &scans, |l| scan_back(l, with))
             }
@@ -119,12 +140,14 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(UidListing::parse(&line(x)).as_ref(), Ok(x));
                 assert_eq!(UidListing::parse(x.to_text().as_bytes()).as_ref(), Ok(x));
             }
-            Value::Uids(first, uids) => {
-                multi(first, uids, |l| UidListing::parse(l).unwrap_or_else(|e| panic!("{l:?}: {e:?}")))
-            }
+            Value::Uids(first, uids) => multi(first, uids, |l| {
+                UidListing::parse(l).unwrap_or_else(|e| panic!("{l:?}: {e:?}"))
+            }),
             Value::Language(x) => assert_eq!(LanguageListing::parse(&line(x)).as_ref(), Ok(x)),
             Value::Group(x) => assert_eq!(GroupListing::parse(&line(x)).as_ref(), Ok(x)),
-            Value::Drop(d) => assert_eq!(DropListing::parse(d.to_text().as_bytes()).as_ref(), Ok(d)),
+            Value::Drop(d) => {
+                assert_eq!(DropListing::parse(d.to_text().as_bytes()).as_ref(), Ok(d))
+            }
         }
     }
 });

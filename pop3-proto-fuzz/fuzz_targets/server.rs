@@ -31,10 +31,12 @@ use pop3_proto::dot::{wire_len, BodyDecoder, BodyPiece, DecoderConfig, StuffConf
 use pop3_proto::options::CommandOptions;
 use pop3_proto::sasl::{CramMd5Server, LoginServer, MemoryStore, PlainServer, ServerMechanism};
 use pop3_proto::secret::Secret;
-use pop3_proto::server::{AuthStep, MessageInfo, Phase, Refusal, Server, ServerConfig, ServerEvent};
+use pop3_proto::server::{
+    AuthStep, MessageInfo, Phase, Refusal, Server, ServerConfig, ServerEvent,
+};
 use pop3_proto::types::{
-    Capability, Command, Continuation, Greeting, LanguageListing, LanguageTag, Mechanism, ResponseCode,
-    ScanListing, Status, StatusLine, Text, UidListing, UniqueId,
+    Capability, Command, Continuation, Greeting, LanguageListing, LanguageTag, Mechanism,
+    ResponseCode, ScanListing, Status, StatusLine, Text, UidListing, UniqueId,
 };
 use pop3_proto_fuzz::{crlf_lines, cuts, lines_with_ends, pieces, reference_sent};
 
@@ -56,7 +58,11 @@ fn text(u: &mut Unstructured<'_>) -> arbitrary::Result<Text> {
     let mut bytes = Vec::with_capacity(len);
     for _ in 0..len {
         let b: u8 = u.arbitrary()?;
-        bytes.push(if matches!(b, b'\r' | b'\n' | 0) { b' ' } else { b });
+        bytes.push(if matches!(b, b'\r' | b'\n' | 0) {
+            b' '
+        } else {
+            b
+        });
     }
     Ok(Text::new(bytes).unwrap_or_default())
 }
@@ -64,22 +70,35 @@ fn text(u: &mut Unstructured<'_>) -> arbitrary::Result<Text> {
 fn script(data: &[u8]) -> arbitrary::Result<Script> {
     let mut u = Unstructured::new(data);
     let d = ServerConfig::default();
-    let pick = |u: &mut Unstructured<'_>, big: usize, lo: usize, hi: usize| -> arbitrary::Result<usize> {
-        Ok(if u.ratio(3u8, 4)? { big } else { u.int_in_range(lo..=hi)? })
-    };
+    let pick =
+        |u: &mut Unstructured<'_>, big: usize, lo: usize, hi: usize| -> arbitrary::Result<usize> {
+            Ok(if u.ratio(3u8, 4)? {
+                big
+            } else {
+                u.int_in_range(lo..=hi)?
+            })
+        };
     let mech = |s: &str| Mechanism::new(s).expect("valid");
     let mut config = ServerConfig {
         max_command_line: pick(&mut u, d.max_command_line, 1, 300)?,
         max_sasl_line: pick(&mut u, d.max_sasl_line, 1, 300)?,
         max_buffered_input: pick(&mut u, d.max_buffered_input, 1, 600)?,
-        max_failed_logins: if u.ratio(3u8, 4)? { d.max_failed_logins } else { u.int_in_range(0..=5)? },
+        max_failed_logins: if u.ratio(3u8, 4)? {
+            d.max_failed_logins
+        } else {
+            u.int_in_range(0..=5)?
+        },
         allow_bare_lf: u.arbitrary()?,
         lenient_spaces: u.arbitrary()?,
         lf_to_crlf: u.arbitrary()?,
         user_pass: !u.ratio(1u8, 8)?,
         check_user: u.arbitrary()?,
         apop: u.arbitrary()?,
-        sasl: if u.arbitrary()? { vec![mech("PLAIN"), mech("LOGIN"), mech("CRAM-MD5")] } else { vec![] },
+        sasl: if u.arbitrary()? {
+            vec![mech("PLAIN"), mech("LOGIN"), mech("CRAM-MD5")]
+        } else {
+            vec![]
+        },
         stls: u.arbitrary()?,
         implicit_tls: u.ratio(1u8, 8)?,
         cleartext_requires_tls: u.ratio(1u8, 4)?,
@@ -88,10 +107,26 @@ fn script(data: &[u8]) -> arbitrary::Result<Script> {
         pipelining: u.arbitrary()?,
         resp_codes: u.arbitrary()?,
         auth_resp_code: u.arbitrary()?,
-        login_delay: if u.arbitrary()? { Some((u.arbitrary()?, u.arbitrary()?)) } else { None },
-        expire: if u.arbitrary()? { Some((u.arbitrary()?, u.arbitrary()?)) } else { None },
-        implementation: if u.arbitrary()? { Some(text(&mut u)?) } else { None },
-        utf8: if u.arbitrary()? { Some(u.arbitrary()?) } else { None },
+        login_delay: if u.arbitrary()? {
+            Some((u.arbitrary()?, u.arbitrary()?))
+        } else {
+            None
+        },
+        expire: if u.arbitrary()? {
+            Some((u.arbitrary()?, u.arbitrary()?))
+        } else {
+            None
+        },
+        implementation: if u.arbitrary()? {
+            Some(text(&mut u)?)
+        } else {
+            None
+        },
+        utf8: if u.arbitrary()? {
+            Some(u.arbitrary()?)
+        } else {
+            None
+        },
         languages: vec![],
         extensions: u.arbitrary()?,
         signoff: text(&mut u)?,
@@ -99,7 +134,10 @@ fn script(data: &[u8]) -> arbitrary::Result<Script> {
     };
     if u.arbitrary()? {
         config.languages = vec![
-            (LanguageTag::new("en").expect("valid"), Text::new("English").expect("valid")),
+            (
+                LanguageTag::new("en").expect("valid"),
+                Text::new("English").expect("valid"),
+            ),
             (LanguageTag::new("de-CH").expect("valid"), text(&mut u)?),
         ];
     }
@@ -114,7 +152,14 @@ fn script(data: &[u8]) -> arbitrary::Result<Script> {
         let len = u.int_in_range(0usize..=1024)?;
         segments.push(u.bytes(len.min(u.len()))?.to_vec());
     }
-    Ok(Script { config, greeting, timestamp, answers, segments, split })
+    Ok(Script {
+        config,
+        greeting,
+        timestamp,
+        answers,
+        segments,
+        split,
+    })
 }
 
 fn refusal(a: &mut Unstructured<'_>) -> Refusal {
@@ -126,7 +171,10 @@ fn refusal(a: &mut Unstructured<'_>) -> Refusal {
         4 => Some(ResponseCode::login_delay()),
         _ => ResponseCode::arbitrary(a).ok(),
     };
-    Refusal { code, text: text(a).unwrap_or_default() }
+    Refusal {
+        code,
+        text: text(a).unwrap_or_default(),
+    }
 }
 
 /// Normalised event for comparing runs.
@@ -178,8 +226,10 @@ impl<'a> Run<'a> {
     fn take(&mut self) -> Vec<u8> {
         let out: Vec<u8> = self.server.take_output().concat();
         if self.host.closed {
-            assert!(out.is_empty() || self.events.last().is_some_and(|e| e.starts_with("Closed")),
-                "output after the session ended");
+            assert!(
+                out.is_empty() || self.events.last().is_some_and(|e| e.starts_with("Closed")),
+                "output after the session ended"
+            );
         }
         self.output.extend_from_slice(&out);
         out
@@ -193,14 +243,23 @@ impl<'a> Run<'a> {
                 let r = if choice == 0 {
                     self.server.refuse_user(refusal(a))
                 } else {
-                    let t = if a.arbitrary().unwrap_or(false) { text(a).ok() } else { None };
+                    let t = if a.arbitrary().unwrap_or(false) {
+                        text(a).ok()
+                    } else {
+                        None
+                    };
                     self.server.accept_user(t)
                 };
                 if r.is_err() {
-                    self.server.refuse_user(Refusal::with_text(Text::empty())).expect("waiting for USER");
+                    self.server
+                        .refuse_user(Refusal::with_text(Text::empty()))
+                        .expect("waiting for USER");
                 }
             }
-            ServerEvent::AuthStart { mechanism, initial_response } if choice == 3 => {
+            ServerEvent::AuthStart {
+                mechanism,
+                initial_response,
+            } if choice == 3 => {
                 self.host.mechanism = None;
                 // A real mechanism reads the client's responses.
                 let ts = Timestamp::new(1, 2, "fuzz.example").expect("valid");
@@ -221,8 +280,14 @@ impl<'a> Run<'a> {
                     self.host.mechanism = Some(m);
                 }
             }
-            ServerEvent::Login { .. } | ServerEvent::Apop { .. } | ServerEvent::AuthStart { .. } | ServerEvent::AuthResponse { .. } => {
-                let sasl = matches!(event, ServerEvent::AuthStart { .. } | ServerEvent::AuthResponse { .. });
+            ServerEvent::Login { .. }
+            | ServerEvent::Apop { .. }
+            | ServerEvent::AuthStart { .. }
+            | ServerEvent::AuthResponse { .. } => {
+                let sasl = matches!(
+                    event,
+                    ServerEvent::AuthStart { .. } | ServerEvent::AuthResponse { .. }
+                );
                 let r = match choice {
                     0 => self.server.refuse_login(refusal(a)),
                     1 if sasl => {
@@ -240,33 +305,60 @@ impl<'a> Run<'a> {
                             if msg.is_empty() && i == 0 {
                                 msg = b"Subject: x\r\n\r\n.line\r\nlast".to_vec();
                             }
-                            let size = wire_len(&msg, StuffConfig { lf_to_crlf: self.script.config.lf_to_crlf, top_lines: None });
-                            let uid = UniqueId::arbitrary(a).unwrap_or_else(|_| UniqueId::new("u").expect("valid"));
+                            let size = wire_len(
+                                &msg,
+                                StuffConfig {
+                                    lf_to_crlf: self.script.config.lf_to_crlf,
+                                    top_lines: None,
+                                },
+                            );
+                            let uid = UniqueId::arbitrary(a)
+                                .unwrap_or_else(|_| UniqueId::new("u").expect("valid"));
                             drop.push(MessageInfo { size, uid });
                             self.host.messages.push(msg);
                         }
-                        let t = if a.arbitrary().unwrap_or(false) { text(a).ok() } else { None };
+                        let t = if a.arbitrary().unwrap_or(false) {
+                            text(a).ok()
+                        } else {
+                            None
+                        };
                         self.server.accept_login(drop, t)
                     }
                 };
                 if r.is_err() {
-                    self.server.refuse_login(Refusal::with_text(Text::empty())).expect("waiting for a login");
+                    self.server
+                        .refuse_login(Refusal::with_text(Text::empty()))
+                        .expect("waiting for a login");
                 }
             }
             ServerEvent::Retrieve { msg, top } => {
-                let body = self.host.messages.get(msg.index()).cloned().expect("Retrieve of a message listed");
+                let body = self
+                    .host
+                    .messages
+                    .get(msg.index())
+                    .cloned()
+                    .expect("Retrieve of a message listed");
                 self.host.top = top.map(u64::from);
                 if choice == 0 {
-                    self.server.refuse(refusal(a)).or_else(|_| self.server.refuse(Refusal::with_text(Text::empty()))).expect("refuse");
+                    self.server
+                        .refuse(refusal(a))
+                        .or_else(|_| self.server.refuse(Refusal::with_text(Text::empty())))
+                        .expect("refuse");
                     self.host.sent_body = None;
                     return;
                 }
                 let k = a.int_in_range(0usize..=body.len()).unwrap_or(0);
                 if choice == 1 {
-                    self.server.send_message(Bytes::from(body.clone())).expect("send_message");
+                    self.server
+                        .send_message(Bytes::from(body.clone()))
+                        .expect("send_message");
                 } else {
-                    self.server.send_message_chunk(Bytes::copy_from_slice(&body[..k])).expect("chunk");
-                    self.server.send_message_chunk(Bytes::copy_from_slice(&body[k..])).expect("chunk");
+                    self.server
+                        .send_message_chunk(Bytes::copy_from_slice(&body[..k]))
+                        .expect("chunk");
+                    self.server
+                        .send_message_chunk(Bytes::copy_from_slice(&body[k..]))
+                        .expect("chunk");
                     self.server.finish_message().expect("finish");
                 }
                 self.host.sent_body = Some(body);
@@ -280,9 +372,15 @@ impl<'a> Run<'a> {
                 }
             }
             ServerEvent::Extension { .. } => {
-                let status = if a.arbitrary().unwrap_or(false) { Status::Ok } else { Status::Err };
+                let status = if a.arbitrary().unwrap_or(false) {
+                    Status::Ok
+                } else {
+                    Status::Err
+                };
                 let t = text(a).unwrap_or_default();
-                let line = StatusLine::new(status, None, t).unwrap_or_else(|_| StatusLine::new(status, None, Text::empty()).expect("valid"));
+                let line = StatusLine::new(status, None, t).unwrap_or_else(|_| {
+                    StatusLine::new(status, None, Text::empty()).expect("valid")
+                });
                 let body = if choice > 0 {
                     let len = a.int_in_range(0usize..=80).unwrap_or(0);
                     Some(a.bytes(len.min(a.len())).unwrap_or_default().to_vec())
@@ -291,7 +389,9 @@ impl<'a> Run<'a> {
                 };
                 self.host.top = None;
                 self.host.sent_body = body.clone().filter(|_| line.is_ok());
-                self.server.reply(line, body.map(Bytes::from)).expect("reply");
+                self.server
+                    .reply(line, body.map(Bytes::from))
+                    .expect("reply");
             }
             ServerEvent::StartTls { .. } => {
                 self.host.started_tls = true;
@@ -311,11 +411,24 @@ impl<'a> Run<'a> {
     /// One step of a real mechanism; `true` while the exchange goes on.
     fn sasl_step(&mut self, m: &mut Box<dyn ServerMechanism>, response: Option<&[u8]>) -> bool {
         let store = MemoryStore::new().with_user("mrose", Secret::new(b"tanstaaf".to_vec()));
-        match self.server.auth_step(m.as_mut(), response, &store).expect("waiting for AUTH") {
+        match self
+            .server
+            .auth_step(m.as_mut(), response, &store)
+            .expect("waiting for AUTH")
+        {
             AuthStep::Authenticated(_) => {
                 self.host.messages = vec![b"Subject: sasl\r\n\r\nhi\r\n".to_vec()];
-                let size = wire_len(&self.host.messages[0], StuffConfig { lf_to_crlf: self.script.config.lf_to_crlf, top_lines: None });
-                let info = MessageInfo { size, uid: UniqueId::new("sasl").expect("valid") };
+                let size = wire_len(
+                    &self.host.messages[0],
+                    StuffConfig {
+                        lf_to_crlf: self.script.config.lf_to_crlf,
+                        top_lines: None,
+                    },
+                );
+                let info = MessageInfo {
+                    size,
+                    uid: UniqueId::new("sasl").expect("valid"),
+                };
                 self.server.accept_login(vec![info], None).expect("accept");
                 false
             }
@@ -342,7 +455,10 @@ impl<'a> Run<'a> {
     /// Feeds one read, splitting it when the machine's buffer is full.
     fn feed(&mut self, chunk: &[u8]) {
         let c = &self.script.config;
-        let limit = c.max_buffered_input.max(c.max_sasl_line).max(c.max_command_line);
+        let limit = c
+            .max_buffered_input
+            .max(c.max_sasl_line)
+            .max(c.max_command_line);
         match self.server.enqueue_input(chunk) {
             Ok(()) => {
                 assert!(self.server.buffered_input() <= limit.max(chunk.len()));
@@ -351,7 +467,10 @@ impl<'a> Run<'a> {
             Err(full) => {
                 assert!(full.buffered + chunk.len() > full.limit);
                 if chunk.len() <= 1 {
-                    panic!("a 1-octet read refused with {} octets buffered (limit {}): deadlock", full.buffered, full.limit);
+                    panic!(
+                        "a 1-octet read refused with {} octets buffered (limit {}): deadlock",
+                        full.buffered, full.limit
+                    );
                 }
                 let (a, b) = chunk.split_at(chunk.len() / 2);
                 self.feed(a);
@@ -364,9 +483,16 @@ impl<'a> Run<'a> {
 /// Reads one status line from the front of `out`; checks it.
 fn status_line<'o>(out: &mut &'o [u8], what: &str) -> StatusLine {
     let (lines, _) = crlf_lines(out);
-    let line = *lines.first().unwrap_or_else(|| panic!("{what}: no complete line in {out:?}"));
-    assert!(line.len() + 2 <= StatusLine::MAX_LEN, "{what}: status line of {} octets: {line:?}", line.len() + 2);
-    let s = StatusLine::parse(line).unwrap_or_else(|e| panic!("{what}: bad status line {line:?}: {e:?}"));
+    let line = *lines
+        .first()
+        .unwrap_or_else(|| panic!("{what}: no complete line in {out:?}"));
+    assert!(
+        line.len() + 2 <= StatusLine::MAX_LEN,
+        "{what}: status line of {} octets: {line:?}",
+        line.len() + 2
+    );
+    let s = StatusLine::parse(line)
+        .unwrap_or_else(|e| panic!("{what}: bad status line {line:?}: {e:?}"));
     *out = &out[line.len() + 2..];
     s
 }
@@ -408,7 +534,11 @@ fuzz_target!(|data: &[u8]| {
         let mut g: &[u8] = &greeting;
         let (lines, _) = crlf_lines(g);
         let first = lines.first().expect("a greeting");
-        assert!(first.len() + 2 <= StatusLine::MAX_LEN, "greeting of {} octets", first.len() + 2);
+        assert!(
+            first.len() + 2 <= StatusLine::MAX_LEN,
+            "greeting of {} octets",
+            first.len() + 2
+        );
         assert!(Greeting::parse(first).is_ok(), "bad greeting {first:?}");
         let _ = status_line(&mut g, "greeting");
         assert!(g.is_empty());
@@ -428,7 +558,9 @@ fuzz_target!(|data: &[u8]| {
     // Run B: one line at a time, each reply checked against its command.
     let mut b = Run::new(&script);
     b.take();
-    let options = CommandOptions { collapse_spaces: script.config.lenient_spaces };
+    let options = CommandOptions {
+        collapse_spaces: script.config.lenient_spaces,
+    };
     let mut in_sasl = false;
     let debug = std::env::var_os("POP3_FUZZ_DEBUG").is_some();
     // A line may straddle two segments: its first part waits here.
@@ -451,7 +583,11 @@ fuzz_target!(|data: &[u8]| {
             let out = b.output[out_before..].to_vec();
             let new_events: Vec<String> = b.events[events_before..].to_vec();
             if debug {
-                eprintln!("{phase:?} {:?} -> {new_events:?} {:?}", line.escape_ascii().to_string(), out.escape_ascii().to_string());
+                eprintln!(
+                    "{phase:?} {:?} -> {new_events:?} {:?}",
+                    line.escape_ascii().to_string(),
+                    out.escape_ascii().to_string()
+                );
             }
             if !matches!(phase, Phase::Authorization | Phase::Transaction) {
                 assert!(out.is_empty(), "output for input in phase {phase:?}");
@@ -465,15 +601,26 @@ fuzz_target!(|data: &[u8]| {
             let crlf = content.ends_with(b"\r");
             let content = content.strip_suffix(b"\r").unwrap_or(content);
             let mut o: &[u8] = &out;
-            let limit = if in_sasl { script.config.max_sasl_line } else { script.config.max_command_line };
+            let limit = if in_sasl {
+                script.config.max_sasl_line
+            } else {
+                script.config.max_command_line
+            };
             let framed_ok = line.len() <= limit && (crlf || script.config.allow_bare_lf);
-            let command = if in_sasl || !framed_ok { None } else { Command::parse_with(content, &options).ok() };
+            let command = if in_sasl || !framed_ok {
+                None
+            } else {
+                Command::parse_with(content, &options).ok()
+            };
             if o.first() == Some(&b'+') && o.get(1) == Some(&b' ') {
                 // A SASL challenge: only to AUTH or to a SASL response.
                 let (lines, _) = crlf_lines(o);
                 let l = lines.first().expect("a complete continuation line");
                 assert!(Continuation::parse(l).is_ok(), "bad continuation {l:?}");
-                assert!(in_sasl || matches!(command, Some(Command::Auth { .. })), "a challenge to {content:?}");
+                assert!(
+                    in_sasl || matches!(command, Some(Command::Auth { .. })),
+                    "a challenge to {content:?}"
+                );
                 o = &o[l.len() + 2..];
                 in_sasl = true;
             } else if !o.is_empty() {
@@ -481,10 +628,16 @@ fuzz_target!(|data: &[u8]| {
                 let multi = status.is_ok()
                     && !in_sasl
                     && match &command {
-                        Some(Command::Capa | Command::List(None) | Command::Uidl(None) | Command::Lang(None)) => true,
+                        Some(
+                            Command::Capa
+                            | Command::List(None)
+                            | Command::Uidl(None)
+                            | Command::Lang(None),
+                        ) => true,
                         Some(Command::Retr(_) | Command::Top { .. }) => b.host.sent_body.is_some(),
                         Some(Command::Xtnd(_) | Command::Other(_)) => {
-                            new_events.iter().any(|e| e.starts_with("Extension")) && b.host.sent_body.is_some()
+                            new_events.iter().any(|e| e.starts_with("Extension"))
+                                && b.host.sent_body.is_some()
                         }
                         _ => false,
                     };
@@ -494,27 +647,39 @@ fuzz_target!(|data: &[u8]| {
                         Some(Command::Capa) => listing_lines(&body_bytes).iter().for_each(|l| {
                             assert!(Capability::parse(l).is_ok(), "bad CAPA line {l:?}")
                         }),
-                        Some(Command::List(None)) => listing_lines(&body_bytes).iter().for_each(|l| {
-                            assert!(ScanListing::parse(l).is_ok(), "bad LIST line {l:?}")
-                        }),
-                        Some(Command::Uidl(None)) => listing_lines(&body_bytes).iter().for_each(|l| {
-                            assert!(UidListing::parse(l).is_ok(), "bad UIDL line {l:?}")
-                        }),
-                        Some(Command::Lang(None)) => listing_lines(&body_bytes).iter().for_each(|l| {
-                            assert!(LanguageListing::parse(l).is_ok(), "bad LANG line {l:?}")
-                        }),
+                        Some(Command::List(None)) => {
+                            listing_lines(&body_bytes).iter().for_each(|l| {
+                                assert!(ScanListing::parse(l).is_ok(), "bad LIST line {l:?}")
+                            })
+                        }
+                        Some(Command::Uidl(None)) => {
+                            listing_lines(&body_bytes).iter().for_each(|l| {
+                                assert!(UidListing::parse(l).is_ok(), "bad UIDL line {l:?}")
+                            })
+                        }
+                        Some(Command::Lang(None)) => {
+                            listing_lines(&body_bytes).iter().for_each(|l| {
+                                assert!(LanguageListing::parse(l).is_ok(), "bad LANG line {l:?}")
+                            })
+                        }
                         _ => {
                             let sent = b.host.sent_body.take().expect("a body");
-                            let want = reference_sent(&sent, script.config.lf_to_crlf, b.host.top.take());
+                            let want =
+                                reference_sent(&sent, script.config.lf_to_crlf, b.host.top.take());
                             assert_eq!(body_bytes, want, "the message as received");
                         }
                     }
                 } else if status.is_ok() && matches!(command, Some(Command::Stat)) {
-                    assert!(pop3_proto::types::DropListing::parse(status.text().as_bytes()).is_ok());
+                    assert!(
+                        pop3_proto::types::DropListing::parse(status.text().as_bytes()).is_ok()
+                    );
                 }
                 in_sasl = false;
                 if new_events.iter().any(|e| e.starts_with("Update")) {
-                    assert!(matches!(command, Some(Command::Quit)) && phase == Phase::Transaction, "UPDATE without QUIT in TRANSACTION");
+                    assert!(
+                        matches!(command, Some(Command::Quit)) && phase == Phase::Transaction,
+                        "UPDATE without QUIT in TRANSACTION"
+                    );
                 }
                 // After a failed login that ends the session, one more -ERR may follow.
                 if !o.is_empty() && new_events.iter().any(|e| e.starts_with("Closed")) {
@@ -525,7 +690,10 @@ fuzz_target!(|data: &[u8]| {
             if new_events.iter().any(|e| e.starts_with("AuthCancelled")) {
                 in_sasl = false;
             }
-            assert!(o.is_empty(), "more than one reply to {line:?}: rest {o:?} of {out:?}");
+            assert!(
+                o.is_empty(),
+                "more than one reply to {line:?}: rest {o:?} of {out:?}"
+            );
         }
         if b.host.started_tls {
             // The machine dropped what it held with the STLS line.

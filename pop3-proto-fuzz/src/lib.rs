@@ -68,7 +68,11 @@ pub enum RefLine {
 /// ends a line; a line (with its end) longer than `max_line` is `TooLong`, else a bare
 /// LF in strict mode is `BareLf`. Returns the items and the bytes the framer must
 /// still hold (the unfinished last line, unless it already passed the limit).
-pub fn reference_frame(input: &[u8], max_line: usize, allow_bare_lf: bool) -> (Vec<RefLine>, Vec<u8>) {
+pub fn reference_frame(
+    input: &[u8],
+    max_line: usize,
+    allow_bare_lf: bool,
+) -> (Vec<RefLine>, Vec<u8>) {
     let mut items = Vec::new();
     let mut start = 0;
     for (i, &b) in input.iter().enumerate() {
@@ -89,7 +93,11 @@ pub fn reference_frame(input: &[u8], max_line: usize, allow_bare_lf: bool) -> (V
         start = i + 1;
     }
     let rest = &input[start..];
-    let rest = if rest.len() < max_line { rest.to_vec() } else { Vec::new() };
+    let rest = if rest.len() < max_line {
+        rest.to_vec()
+    } else {
+        Vec::new()
+    };
     (items, rest)
 }
 

@@ -329,7 +329,11 @@ fn limit_failed_logins() {
     let out = output(&mut s);
     assert!(out.windows(4).filter(|w| w == b"-ERR").count() >= 2);
     // Two USERs answered; the third USER and PASS were never read.
-    assert_eq!(out.windows(4).filter(|w| w == b"+OK ").count(), 2, "{out:?}");
+    assert_eq!(
+        out.windows(4).filter(|w| w == b"+OK ").count(),
+        2,
+        "{out:?}"
+    );
 }
 
 // ----- client -----
