@@ -302,6 +302,51 @@ fn limit_server_buffered_input() {
     s.enqueue_input(b"STAT\r\n").unwrap();
 }
 
+/// `ServerConfig::max_pending_output`: a client that pipelines commands without
+/// reading the replies makes the server hold at most about this much output (one
+/// reply past the bound); the machine reads no further command until the host
+/// takes the output, then goes on where it stopped.
+#[test]
+fn limit_server_pending_output() {
+    let config = ServerConfig {
+        max_pending_output: 1000,
+        ..ServerConfig::default()
+    };
+    let mut s = server(config);
+    s.enqueue_input(b"USER u\r\nPASS p\r\n").unwrap();
+    assert!(matches!(s.next_event(), Some(ServerEvent::Login { .. })));
+    let drop: Vec<pop3_proto::server::MessageInfo> = (0..20)
+        .map(|i| pop3_proto::server::MessageInfo {
+            size: 1000 + i,
+            uid: UniqueId::new(format!("uid{i}")).unwrap(),
+        })
+        .collect();
+    s.accept_login(drop, None).unwrap();
+    // Each LIST reply is about 200 octets; 100 of them are pipelined.
+    let mut commands = Vec::new();
+    for _ in 0..100 {
+        commands.extend_from_slice(b"LIST\r\n");
+    }
+    s.enqueue_input(&commands).unwrap();
+    assert_eq!(s.next_event(), None);
+    let held = s.output_len();
+    assert!(held > 1000, "it stopped only past the bound");
+    assert!(held < 1000 + 400, "at most one reply past it: {held}");
+    assert!(s.buffered_input() > 0, "the rest waits, unread");
+    // Taking the output lets it go on, a bounded step at a time.
+    let mut replies = 0;
+    for _ in 0..1000 {
+        let out = output(&mut s);
+        replies += out.windows(5).filter(|w| w == b"\r\n.\r\n").count();
+        if s.buffered_input() == 0 && out.is_empty() {
+            break;
+        }
+        assert_eq!(s.next_event(), None);
+        assert!(s.output_len() < 1000 + 400);
+    }
+    assert_eq!(replies, 100);
+}
+
 /// `ServerConfig::max_failed_logins`: the failure that reaches the bound ends the
 /// session (`Closed { TooManyFailures }`); commands after it are not read.
 #[test]
@@ -497,9 +542,8 @@ fn limit_client_max_body() {
         }
         assert!(handed <= 1000, "{handed}");
         assert_eq!(too_large, !ok, "size {size}");
-        if ok {
-            assert_eq!(handed, size);
-        }
+        // Below the bound the whole body; past it exactly the first `max_body` octets.
+        assert_eq!(handed, size.min(1000));
     }
 }
 
@@ -524,4 +568,34 @@ fn limit_client_in_flight() {
     assert!(c.send(Command::Noop).is_ok());
     // Output is bounded by the same limit: 3 commands of at most 255 octets each.
     assert!(c.take_output().map_or(0, |b: Bytes| b.len()) <= 4 * 255);
+}
+
+// ----- POP2 (RFC 937) -----
+
+/// `pop2::ServerConfig::max_buffered_input`: while the host answers HELO, input
+/// waits up to this bound (never below one command line); past it the read is
+/// refused and none of it kept.
+#[test]
+fn limit_pop2_server_buffered_input() {
+    use pop3_proto::pop2::{Greeting, HostName, Server as Pop2Server, ServerConfig as Pop2Config};
+    let config = Pop2Config {
+        max_buffered_input: 600,
+        ..Pop2Config::default()
+    };
+    let greeting = Greeting::new(HostName::new("mail.example").unwrap(), Text::empty()).unwrap();
+    let mut s = Pop2Server::new(config, greeting);
+    s.enqueue_input(b"HELO alice secret\r\n").unwrap();
+    assert!(s.next_event().is_some());
+    let mut queued = s.buffered_input();
+    loop {
+        match s.enqueue_input(b"READ\r\n") {
+            Ok(()) => queued += 6,
+            Err(full) => {
+                assert_eq!(full.limit, 600);
+                assert_eq!(full.buffered, queued);
+                break;
+            }
+        }
+    }
+    assert!(queued > 600 - 6 && queued <= 600);
 }

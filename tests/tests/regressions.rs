@@ -1,8 +1,9 @@
 //! Regression tests for what the fuzz targets (pop3-proto-fuzz) found, one test per
 //! finding, named after it.
 
+use pop3_proto::client::{Client, ClientConfig, ClientError, Event};
 use pop3_proto::server::{Server, ServerConfig, ServerEvent};
-use pop3_proto::types::Text;
+use pop3_proto::types::{Command, Text};
 
 /// server target, "a 1-octet read refused ... deadlock": with `max_buffered_input`
 /// and `max_sasl_line` below `max_command_line`, a command line longer than the
@@ -35,4 +36,47 @@ fn fuzz_server_input_buffer_below_command_line_deadlock() {
         }
     }
     panic!("the 255-octet PASS line was never read");
+}
+
+/// client target, "one byte at a time" (TV-8, IMPL-13), found on main before the
+/// hardened client landed (which fixed it): plaintext that came in the same read as
+/// the STLS `+OK` gave `DataAfterStls` *instead of* `StartTls`, while the same
+/// bytes in two reads gave `StartTls` then `DataAfterStls`. Both splits must give
+/// the same events.
+#[test]
+fn fuzz_client_stls_injection_same_events_in_any_split() {
+    let stream: &[u8] = b"+OK Begin TLS negotiation\r\n+OK injected\r\n";
+    let run = |chunks: &[&[u8]]| {
+        let mut c = Client::new(ClientConfig::default());
+        c.enqueue_input(b"+OK ready\r\n");
+        assert!(matches!(c.next_event(), Ok(Some(Event::Greeting { .. }))));
+        c.send(Command::Stls).unwrap();
+        let mut seen = Vec::new();
+        for chunk in chunks {
+            c.enqueue_input(chunk);
+            loop {
+                match c.next_event() {
+                    Ok(Some(e)) => seen.push(format!("{e:?}")),
+                    Ok(None) => break,
+                    Err(e) => {
+                        let fatal = e.is_fatal();
+                        seen.push(format!("{e:?}"));
+                        if fatal {
+                            break;
+                        }
+                    }
+                }
+            }
+            if c.fatal_error().is_some() {
+                break;
+            }
+        }
+        assert!(matches!(c.fatal_error(), Some(ClientError::DataAfterStls)));
+        seen
+    };
+    let whole = run(&[stream]);
+    assert!(whole[0].starts_with("StartTls"), "{whole:?}");
+    assert_eq!(run(&[&stream[..27], &stream[27..]]), whole);
+    let ones: Vec<&[u8]> = stream.chunks(1).collect();
+    assert_eq!(run(&ones), whole);
 }
