@@ -80,3 +80,47 @@ fn fuzz_client_stls_injection_same_events_in_any_split() {
     let ones: Vec<&[u8]> = stream.chunks(1).collect();
     assert_eq!(run(&ones), whole);
 }
+
+/// server target, "status line of 520 octets": texts from the server's
+/// configuration went out uncut, so a long `signoff` made the QUIT reply (in
+/// AUTHORIZATION, and after UPDATE) longer than 512 octets (R1939-9); the same
+/// for a language's name in the `LANG x` reply, and for the IMPLEMENTATION
+/// capability line (R2449-4). They are now cut to fit.
+#[test]
+fn fuzz_server_config_texts_over_512_octets() {
+    use pop3_proto::types::{LanguageRange, LanguageTag};
+    let long = Text::new(vec![b'z'; 600]).unwrap();
+    let config = ServerConfig {
+        signoff: long.clone(),
+        implementation: Some(long.clone()),
+        languages: vec![(LanguageTag::new("en").unwrap(), long.clone())],
+        ..ServerConfig::default()
+    };
+    let lines_fit = |out: &[u8]| {
+        for line in out.split_inclusive(|&b| b == b'\n') {
+            assert!(line.len() <= 512, "a line of {} octets", line.len());
+        }
+    };
+    // QUIT in AUTHORIZATION, CAPA and LANG x.
+    let mut s = Server::new(config.clone(), Text::new("ready").unwrap(), None);
+    let cmd = |c: Command| {
+        use pop3_proto::encode::Encode;
+        c.to_vec()
+    };
+    let mut input = cmd(Command::Capa);
+    input.extend(cmd(Command::Lang(Some(LanguageRange::new("en").unwrap()))));
+    input.extend(cmd(Command::Quit));
+    s.enqueue_input(&input).unwrap();
+    assert!(matches!(s.next_event(), Some(ServerEvent::Closed { .. })));
+    let out = s.take_output().concat();
+    lines_fit(&out);
+    assert!(out.ends_with(b"zzz\r\n"));
+    // QUIT after UPDATE.
+    let mut s = Server::new(config, Text::new("ready").unwrap(), None);
+    s.enqueue_input(b"USER u\r\nPASS p\r\nQUIT\r\n").unwrap();
+    assert!(matches!(s.next_event(), Some(ServerEvent::Login { .. })));
+    s.accept_login(Vec::new(), None).unwrap();
+    assert!(matches!(s.next_event(), Some(ServerEvent::Update { .. })));
+    s.update_done(Ok(())).unwrap();
+    lines_fit(&s.take_output().concat());
+}

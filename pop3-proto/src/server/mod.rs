@@ -459,6 +459,7 @@ impl Server {
     // ----- replies -----
 
     fn line(&mut self, status: Status, code: Option<&ResponseCode>, text: &[u8]) {
+        let start = self.staging.len();
         self.staging.put_slice(match status {
             Status::Ok => b"+OK",
             Status::Err => b"-ERR",
@@ -467,6 +468,12 @@ impl Server {
             self.staging.put_u8(b' ');
             self.staging.put_slice(format!("{code}").as_bytes());
         }
+        // R1939-9: a text from the configuration (the signoff, a language's name)
+        // is cut so that the line fits in 512 octets (found by the server fuzz
+        // target).
+        let used = self.staging.len() - start;
+        let room = StatusLine::MAX_LEN.saturating_sub(used + 1 + 2);
+        let text = text.get(..room.min(text.len())).unwrap_or_default();
         if !text.is_empty() {
             self.staging.put_u8(b' ');
             self.staging.put_slice(text);
@@ -1001,7 +1008,13 @@ impl Server {
             caps.push(Capability::Uidl);
         }
         if let Some(text) = &self.config.implementation {
-            caps.push(Capability::Implementation(text.clone()));
+            // R2449-4: a capability line is 512 octets at most, CRLF included.
+            let room = StatusLine::MAX_LEN - "IMPLEMENTATION ".len() - 2;
+            let cut = text.as_bytes().get(..room).map(Text::new);
+            caps.push(Capability::Implementation(match cut {
+                Some(Ok(cut)) => cut,
+                _ => text.clone(),
+            }));
         }
         if self.config.auth_resp_code {
             caps.push(Capability::AuthRespCode);
