@@ -98,6 +98,8 @@ enum Kind {
     Stls,
     /// CAPA: a capability listing (kept as the cache).
     Capa,
+    /// `LANG range`: `+OK tag text` names the language now in use.
+    LangSelect,
     /// UTF8: `+OK` enters UTF-8 mode.
     Utf8,
     /// QUIT: the server closes.
@@ -661,6 +663,25 @@ impl Client {
         }
     }
 
+    /// R6856-5: credentials outside ASCII only when the server listed
+    /// `UTF8 USER`.
+    fn check_credential_charset(&self, credential: &[u8]) -> Result<(), SendError> {
+        if credential.is_ascii() {
+            return Ok(());
+        }
+        let utf8_user = self.capabilities.as_deref().is_some_and(|caps| {
+            caps.iter()
+                .any(|c| matches!(c, Capability::Utf8 { user: true }))
+        });
+        if utf8_user {
+            Ok(())
+        } else {
+            Err(SendError::NotAdvertised {
+                capability: "UTF8 USER",
+            })
+        }
+    }
+
     /// Checks a command against the state and policy; gives its reply shape.
     fn check(&self, command: &Command) -> Result<Kind, SendError> {
         if self.fatal.is_some() || self.phase == Phase::Closed {
@@ -713,16 +734,18 @@ impl Client {
             return Err(SendError::TlsRequired);
         }
         let kind = match command {
-            Command::User(_) => {
+            Command::User(name) => {
                 if !authorization {
                     return Err(wrong("after login"));
                 }
+                self.check_credential_charset(name.as_bytes())?;
                 if self.user_outstanding() {
                     return Err(wrong("after a successful USER (IMPL-4)"));
                 }
                 Kind::User
             }
-            Command::Pass(_) => {
+            Command::Pass(password) => {
+                self.check_credential_charset(password.expose_secret())?;
                 let after_user = self.pending.back().is_some_and(|p| p.kind == Kind::User)
                     || (self.pending.is_empty() && self.user_accepted);
                 if !authorization || !after_user {
@@ -730,10 +753,11 @@ impl Client {
                 }
                 Kind::Login
             }
-            Command::Apop { .. } => {
+            Command::Apop { name, .. } => {
                 if !authorization {
                     return Err(wrong("after login"));
                 }
+                self.check_credential_charset(name.as_bytes())?;
                 if self.user_outstanding() {
                     return Err(wrong("after a successful USER (IMPL-4)"));
                 }
@@ -772,7 +796,7 @@ impl Client {
             }
             Command::Capa => Kind::Capa,
             Command::Lang(None) => Kind::Listing(ListingKind::Lang),
-            Command::Lang(Some(_)) => Kind::Single,
+            Command::Lang(Some(_)) => Kind::LangSelect,
             Command::Quit => Kind::Quit,
             Command::Other(_) => Kind::Single,
             Command::Stat
@@ -1117,6 +1141,14 @@ impl Client {
                 self.utf8 = true;
                 Event::Status { id, line: status }
             }
+            Kind::LangSelect => match LanguageListing::parse(status.text().as_bytes()) {
+                Ok(language) => Event::Language {
+                    id,
+                    line: status,
+                    language,
+                },
+                Err(_) => return Err(ClientError::MalformedReply { id, line: status }),
+            },
             Kind::Quit => {
                 self.phase = Phase::Closed;
                 Event::Closed { id, line: status }
