@@ -272,7 +272,9 @@ fn dovecot_binary() -> PathBuf {
     static DOVECOT: OnceLock<PathBuf> = OnceLock::new();
     DOVECOT
         .get_or_init(|| {
-            if let Some(found) = find_program("dovecot") {
+            // dovecot-pop3d provides the pop3 service binary.
+            let pop3d = Path::new("/usr/lib/dovecot/pop3");
+            if let (Some(found), true) = (find_program("dovecot"), pop3d.exists()) {
                 return found;
             }
             assert!(
@@ -296,13 +298,15 @@ fn dovecot_binary() -> PathBuf {
             if placed {
                 let _ = std::fs::remove_file(policy);
             }
-            find_program("dovecot").unwrap_or_else(|| {
-                panic!(
-                    "dovecot is missing and installing it failed:\nupdate: {:?}\ninstall: {}",
-                    update.map(|o| o.status),
-                    install.map_or_else(|e| e.to_string(), |o| output_text(&o))
-                )
-            })
+            find_program("dovecot")
+                .filter(|_| pop3d.exists())
+                .unwrap_or_else(|| {
+                    panic!(
+                        "dovecot is missing and installing it failed:\nupdate: {:?}\ninstall: {}",
+                        update.map(|o| o.status),
+                        install.map_or_else(|e| e.to_string(), |o| output_text(&o))
+                    )
+                })
         })
         .clone()
 }
