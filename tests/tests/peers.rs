@@ -457,12 +457,15 @@ fn answers(port: u16, greets: bool) -> bool {
     }
     let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
     let mut line = String::new();
-    BufReader::new(tcp).read_line(&mut line).is_ok() && line.starts_with("+OK Dovecot")
+    BufReader::new(tcp).read_line(&mut line).is_ok()
+        && line.starts_with("+OK")
+        && line.contains("Dovecot")
 }
 
 /// The configuration of an instance: its own base and state directories and
 /// log, pop3 only on 127.0.0.1, a passwd-file user, cleartext logins allowed,
-/// APOP, CRAM-MD5 and SCRAM, STLS and pop3s with the test certificate.
+/// APOP, CRAM-MD5 and SCRAM, STLS and pop3s with the test certificate, and no
+/// fixed delay after a failed login (Dovecot's per-IP penalty still applies).
 fn dovecot_config(root: &Path, instance: &str, pop3: u16, pop3s: u16) -> String {
     let r = s(root);
     format!(
@@ -1169,6 +1172,86 @@ fn dovecot_dele_quit_then_a_new_login_shows_them_gone() {
     assert!(last.uids().is_empty(), "{}", last.transcript());
     last.quit();
     assert!(maildir_files(&dovecot.maildir).is_empty(), "{}", context());
+}
+
+/// A wrong password: `-ERR [AUTH]` (RFC 3206 §5), read by the machine as a typed
+/// response code; the session stays in AUTHORIZATION (R5034-13), and the right
+/// password then works on the same connection. One instance per login kind:
+/// Dovecot delays every login from an IP after a failure, more after each one.
+fn wrong_credentials(tag: &str, attempt: impl FnOnce(&mut Traced) -> Event) {
+    use pop3_proto::types::CodeKind;
+    let corpus = &corpus()[..2];
+    let dovecot = Dovecot::start(tag, corpus);
+    let mut t = Traced::connect(&dovecot.addr(), &dovecot.log);
+    t.cmd(Command::Capa);
+    match attempt(&mut t) {
+        Event::Status { line, .. } if line.is_err() => assert_eq!(
+            line.code().map(|c| c.kind()),
+            Some(CodeKind::Auth),
+            "{line:?}\n{}",
+            t.transcript()
+        ),
+        other => panic!(
+            "a wrong password was accepted: {other:?}\n{}",
+            t.transcript()
+        ),
+    }
+    t.login();
+    assert_eq!(t.stat().0, 2, "{}", t.transcript());
+    t.quit();
+}
+
+fn wrong_secret() -> pop3_proto::secret::Secret<Vec<u8>> {
+    pop3_proto::secret::Secret::new(b"not-the-password".to_vec())
+}
+
+#[test]
+fn dovecot_wrong_pass_gets_auth_code_and_the_session_goes_on() {
+    wrong_credentials("badpass", |t| {
+        t.ok(Command::User(Username::new(USER).unwrap()));
+        t.cmd(Command::Pass(Password::new("not-the-password").unwrap()))
+    });
+}
+
+#[test]
+fn dovecot_wrong_apop_gets_auth_code_and_the_session_goes_on() {
+    wrong_credentials("badapop", |t| {
+        let id =
+            t.b.client
+                .apop(Username::new(USER).unwrap(), &wrong_secret());
+        let id = id.unwrap_or_else(|e| panic!("APOP: {e:?}\n{}", t.transcript()));
+        t.log.push("C: APOP alice (a wrong secret)".into());
+        t.wait(id)
+    });
+}
+
+#[test]
+fn dovecot_wrong_auth_plain_gets_auth_code_and_the_session_goes_on() {
+    wrong_credentials("badplain", |t| {
+        let plain = pop3_proto::sasl::PlainClient::new(USER, wrong_secret()).unwrap();
+        let id = t.b.client.authenticate(Box::new(plain)).unwrap();
+        t.log.push("C: AUTH PLAIN (a wrong password)".into());
+        t.wait(id)
+    });
+}
+
+/// SCRAM fails only after the client's proof: the machine answers the
+/// server-first challenge, then takes the `-ERR` as the end of the exchange.
+#[test]
+fn dovecot_wrong_scram_sha256_gets_auth_code_and_the_session_goes_on() {
+    use pop3_proto::sasl::{ScramClient, ScramHash};
+    wrong_credentials("badscram", |t| {
+        let scram = ScramClient::new(
+            ScramHash::Sha256,
+            USER,
+            wrong_secret(),
+            "rOprNGfwEbeRWgbNEkqO",
+        );
+        let id = t.b.client.authenticate(Box::new(scram.unwrap())).unwrap();
+        t.log
+            .push("C: AUTH SCRAM-SHA-256 (a wrong password)".into());
+        t.wait(id)
+    });
 }
 
 // ---------------------------------------------------------------------------
