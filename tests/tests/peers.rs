@@ -1605,6 +1605,32 @@ fn curl_auth_plain_against_serve() {
     assert!(exchange.contains("> AUTH PLAIN"), "{}", clip(&exchange));
 }
 
+/// `--sasl-ir`: the PLAIN response goes on the AUTH line (R5034-7).
+#[test]
+fn curl_auth_plain_initial_response_against_serve() {
+    let serve = Serve::start("curl-plain-ir", Tls::None);
+    let result = curl_retrieve_all(
+        &serve,
+        "pop3",
+        &["--login-options", "AUTH=PLAIN", "--sasl-ir"],
+    );
+    let exchange = String::from_utf8_lossy(&result.stderr);
+    assert!(
+        exchange.contains("> AUTH PLAIN AGFsaWNl"),
+        "{}",
+        clip(&exchange)
+    );
+}
+
+/// LOGIN: two challenges, user name then password.
+#[test]
+fn curl_auth_login_against_serve() {
+    let serve = Serve::start("curl-login", Tls::None);
+    let result = curl_retrieve_all(&serve, "pop3", &["--login-options", "AUTH=LOGIN"]);
+    let exchange = String::from_utf8_lossy(&result.stderr);
+    assert!(exchange.contains("> AUTH LOGIN"), "{}", clip(&exchange));
+}
+
 #[test]
 fn curl_stls_against_serve() {
     let serve = Serve::start("curl-stls", Tls::Stls);
