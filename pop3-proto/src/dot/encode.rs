@@ -35,14 +35,23 @@ enum Phase {
 
 /// Receives what the stuffer produces: ranges of the current chunk and inserted bytes.
 trait Sink {
+    /// `false` for a sink that only counts message octets: stuffing dots are not
+    /// counted, so without conversion or TOP cut there is nothing to search for.
+    const NEEDS_DOTS: bool = true;
     /// Bytes `range` of the chunk being pushed, sent as they are.
     fn content(&mut self, range: Range<usize>);
+    /// Bytes `range` of the chunk, whose last byte is a `.` starting a line: it is sent
+    /// here as the stuffing dot, and again as the first byte of the next range (so a
+    /// stuffed line costs one segment, with no inserted static byte).
+    fn content_then_dot(&mut self, range: Range<usize>);
     /// A stuffing `.` (not counted in the message size).
     fn dot(&mut self);
     /// An inserted CRLF: a converted bare LF or the final CRLF (counted).
     fn crlf(&mut self);
     /// The terminating `.\r\n` (not counted).
     fn terminator(&mut self);
+    /// Octets added without producing them (a counting sink only).
+    fn count_extra(&mut self, _octets: u64) {}
 }
 
 /// Emits wire segments as [`Bytes`].
@@ -57,6 +66,10 @@ impl<E: Extend<Bytes>> Sink for BytesSink<'_, E> {
         if !range.is_empty() {
             self.out.extend(core::iter::once(self.chunk.slice(range)));
         }
+    }
+    #[inline]
+    fn content_then_dot(&mut self, range: Range<usize>) {
+        self.content(range);
     }
     #[inline]
     fn dot(&mut self) {
@@ -79,9 +92,14 @@ impl<E: Extend<Bytes>> Sink for BytesSink<'_, E> {
 struct CountSink(u64);
 
 impl Sink for CountSink {
+    const NEEDS_DOTS: bool = false;
     #[inline]
     fn content(&mut self, range: Range<usize>) {
         self.0 += range.len() as u64;
+    }
+    #[inline]
+    fn content_then_dot(&mut self, range: Range<usize>) {
+        self.0 += range.len().saturating_sub(1) as u64;
     }
     #[inline]
     fn dot(&mut self) {}
@@ -91,6 +109,10 @@ impl Sink for CountSink {
     }
     #[inline]
     fn terminator(&mut self) {}
+    #[inline]
+    fn count_extra(&mut self, octets: u64) {
+        self.0 += octets;
+    }
 }
 
 /// The stuffing state machine, independent of where its output goes.
@@ -129,7 +151,29 @@ impl Core {
             return;
         }
         if !self.config.lf_to_crlf && self.phase == Phase::Body(None) {
-            self.push_fast(chunk, sink);
+            if S::NEEDS_DOTS {
+                self.push_fast(chunk, sink);
+            } else {
+                // Counting only: stuffing dots are not counted (R1939-14), so the size
+                // is the length; only the line state at the end matters (E-22).
+                sink.content(0..chunk.len());
+                self.track_tail(chunk);
+            }
+        } else if !S::NEEDS_DOTS && self.phase == Phase::Body(None) {
+            // Counting with LF to CRLF: one more octet per bare LF, counted in one
+            // branch-free pass instead of a line scan.
+            let first_bare = chunk.first() == Some(&b'\n') && !self.prev_cr;
+            let bare = chunk
+                .iter()
+                .zip(chunk.get(1..).unwrap_or_default())
+                .map(|(&a, &b)| u64::from(b == b'\n' && a != b'\r'))
+                .sum::<u64>()
+                + u64::from(first_bare);
+            sink.content(0..chunk.len());
+            sink.count_extra(bare);
+            let last = chunk.last().copied();
+            self.line_start = last == Some(b'\n');
+            self.prev_cr = last == Some(b'\r');
         } else {
             self.push_lines(chunk, sink);
         }
@@ -152,14 +196,22 @@ impl Core {
                 None => self.prev_cr,
             };
             if crlf {
-                sink.content(start..lf + 1);
-                sink.dot();
+                // The dot is sent at the end of this segment and again at the start of
+                // the next one.
+                sink.content_then_dot(start..lf + 2);
                 start = lf + 1;
             }
             pos = lf + 2;
         }
         sink.content(start..len);
-        let before_cr = match len.checked_sub(2) {
+        self.track_tail(chunk);
+    }
+
+    /// Updates the line state from the last bytes of a chunk processed without a line
+    /// scan. `chunk` is not empty.
+    #[inline]
+    fn track_tail(&mut self, chunk: &[u8]) {
+        let before_cr = match chunk.len().checked_sub(2) {
             Some(p) => chunk.get(p) == Some(&b'\r'),
             None => self.prev_cr,
         };
@@ -243,10 +295,12 @@ impl Core {
 ///
 /// Feed the message in chunks of any size with [`push`](Self::push), then call
 /// [`finish`](Self::finish). The output is a sequence of wire segments for vectored
-/// writes: slices of the input chunks (zero copy) plus a few static inserts: a `.` in
-/// front of every line that starts with `.` (at offset 0 too), `\r\n` for converted bare
-/// LFs and for a last line without a line end (E-22), and the terminating `.\r\n`. The
-/// status line is not part of it.
+/// writes: slices of the input chunks (zero copy) plus a few static inserts. Every line
+/// that starts with `.` gets a second `.` (at offset 0 too): usually the segment before
+/// the line ends with the line's own dot and the next one starts with it again, so the
+/// dot costs no extra segment; at the start of a chunk it is a static `"."`. Static
+/// `\r\n` segments stand for converted bare LFs and for a last line without a line end
+/// (E-22), and the body ends with a static `.\r\n`. The status line is not part of it.
 ///
 /// ```
 /// use bytes::Bytes;
