@@ -54,6 +54,22 @@ trait Sink {
     fn count_extra(&mut self, _octets: u64) {}
 }
 
+/// The number of LFs in `chunk` not preceded by CR within `chunk` (the first byte is
+/// not counted: its predecessor is in the previous chunk). Counted in blocks into `u8`
+/// lanes so the compiler vectorises it.
+fn count_bare_lf(chunk: &[u8]) -> u64 {
+    let next = chunk.get(1..).unwrap_or_default();
+    let mut total = 0u64;
+    for (a, b) in chunk.chunks(255).zip(next.chunks(255)) {
+        let mut n = 0u8;
+        for (&x, &y) in a.iter().zip(b) {
+            n += u8::from((y == b'\n') & (x != b'\r'));
+        }
+        total += u64::from(n);
+    }
+    total
+}
+
 /// Emits wire segments as [`Bytes`].
 struct BytesSink<'a, E> {
     chunk: &'a Bytes,
@@ -159,24 +175,59 @@ impl Core {
                 sink.content(0..chunk.len());
                 self.track_tail(chunk);
             }
-        } else if !S::NEEDS_DOTS && self.phase == Phase::Body(None) {
-            // Counting with LF to CRLF: one more octet per bare LF, counted in one
-            // branch-free pass instead of a line scan.
-            let first_bare = chunk.first() == Some(&b'\n') && !self.prev_cr;
-            let bare = chunk
-                .iter()
-                .zip(chunk.get(1..).unwrap_or_default())
-                .map(|(&a, &b)| u64::from(b == b'\n' && a != b'\r'))
-                .sum::<u64>()
-                + u64::from(first_bare);
-            sink.content(0..chunk.len());
-            sink.count_extra(bare);
-            let last = chunk.last().copied();
-            self.line_start = last == Some(b'\n');
-            self.prev_cr = last == Some(b'\r');
+        } else if self.phase == Phase::Body(None) {
+            // LF to CRLF, no TOP cut.
+            if S::NEEDS_DOTS {
+                self.push_fast_lf(chunk, sink);
+            } else {
+                // Counting only: one more octet per bare LF.
+                let first_bare = chunk.first() == Some(&b'\n') && !self.prev_cr;
+                sink.content(0..chunk.len());
+                sink.count_extra(count_bare_lf(chunk) + u64::from(first_bare));
+                self.track_tail_lf(chunk);
+            }
         } else {
             self.push_lines(chunk, sink);
         }
+    }
+
+    /// Line state after a chunk when every LF is a line end (LF to CRLF).
+    #[inline]
+    fn track_tail_lf(&mut self, chunk: &[u8]) {
+        let last = chunk.last().copied();
+        self.line_start = last == Some(b'\n');
+        self.prev_cr = last == Some(b'\r');
+    }
+
+    /// LF to CRLF without a TOP cut: every LF is looked at (`memchr`), a bare one gets a
+    /// static `\r\n` in its place, and a `.` after any line end is doubled. `chunk` is
+    /// not empty.
+    fn push_fast_lf<S: Sink>(&mut self, chunk: &[u8], sink: &mut S) {
+        if self.line_start && chunk.first() == Some(&b'.') {
+            sink.dot();
+        }
+        let mut start = 0;
+        for lf in memchr::memchr_iter(b'\n', chunk) {
+            let cr = match lf.checked_sub(1) {
+                Some(p) => chunk.get(p) == Some(&b'\r'),
+                None => self.prev_cr,
+            };
+            if !cr {
+                sink.content(start..lf);
+                sink.crlf();
+                start = lf + 1;
+            }
+            if chunk.get(lf + 1) == Some(&b'.') {
+                if cr {
+                    sink.content_then_dot(start..lf + 2);
+                    start = lf + 1;
+                } else {
+                    sink.dot();
+                }
+            }
+        }
+        sink.content(start..chunk.len());
+        self.track_tail_lf(chunk);
     }
 
     /// No conversion, no TOP cut: only lines starting with `.` matter, found with a
