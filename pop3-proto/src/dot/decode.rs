@@ -114,7 +114,10 @@ impl Input for Bytes {
     }
     #[inline]
     fn take(&mut self, n: usize) -> Bytes {
-        self.split_to(n)
+        // `slice` is generic, so it is inlined here, unlike `split_to`.
+        let out = self.slice(..n);
+        self.advance(n);
+        out
     }
     #[inline]
     fn skip(&mut self, n: usize) {
