@@ -146,8 +146,9 @@ proptest! {
         prop_assert_eq!(rest, Some(Vec::new()));
     }
 
-    /// The Stuffer fed in random chunks gives the same wire bytes as the whole message,
-    /// and the streaming WireLen the same count, for every configuration.
+    /// The Stuffer fed in random chunks gives the same wire bytes as the whole message
+    /// (zero-copy segments and the copying variant alike), and the streaming WireLen the
+    /// same count, for every configuration.
     #[test]
     fn stuffer_chunks_match_whole(
         x in body_strategy(),
@@ -161,13 +162,18 @@ proptest! {
         let mut stuffer = Stuffer::new(config);
         let mut out: Vec<Bytes> = Vec::new();
         let mut counter = WireLen::new(config);
+        let mut copier = Stuffer::new(config);
+        let mut copied = BytesMut::new();
         for part in chunks(&message, &cuts) {
             counter.push(&part);
+            copier.push_copy(&part, &mut copied);
             stuffer.push(part, &mut out);
         }
         stuffer.finish(&mut out);
+        copier.finish_copy(&mut copied);
         prop_assert!(stuffer.is_finished());
         prop_assert_eq!(out.concat(), whole.clone());
+        prop_assert_eq!(&copied[..], &whole[..]);
         prop_assert_eq!(counter.finish(), wire_len(&x, config));
         // Whatever the configuration, the wire decodes strictly to a body whose length
         // is the reported size: the bytes produced minus stuffing dots minus ".\r\n".

@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use memchr::memmem::Finder;
 
 /// Options of a [`Stuffer`] (and of [`stuff`] and [`wire_len`]).
@@ -100,6 +100,36 @@ impl<E: Extend<Bytes>> Sink for BytesSink<'_, E> {
     fn terminator(&mut self) {
         self.out
             .extend(core::iter::once(Bytes::from_static(b".\r\n")));
+    }
+}
+
+/// Copies the wire bytes into one contiguous buffer.
+struct CopySink<'a> {
+    chunk: &'a [u8],
+    out: &'a mut BytesMut,
+}
+
+impl Sink for CopySink<'_> {
+    #[inline]
+    fn content(&mut self, range: Range<usize>) {
+        self.out
+            .extend_from_slice(self.chunk.get(range).unwrap_or_default());
+    }
+    #[inline]
+    fn content_then_dot(&mut self, range: Range<usize>) {
+        self.content(range);
+    }
+    #[inline]
+    fn dot(&mut self) {
+        self.out.extend_from_slice(b".");
+    }
+    #[inline]
+    fn crlf(&mut self) {
+        self.out.extend_from_slice(b"\r\n");
+    }
+    #[inline]
+    fn terminator(&mut self) {
+        self.out.extend_from_slice(b".\r\n");
     }
 }
 
@@ -407,6 +437,50 @@ impl Stuffer {
     pub fn is_finished(&self) -> bool {
         self.core.finished
     }
+
+    /// Like [`push`](Self::push), but appends the wire bytes to one contiguous buffer
+    /// (a copy). Use it when many small segments would cost more than copying: with
+    /// LF to CRLF every bare LF needs an inserted byte, so zero-copy output is two
+    /// segments per line. The output is byte for byte what `push` produces.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use pop3_proto::dot::{StuffConfig, Stuffer};
+    ///
+    /// let maildir = StuffConfig { lf_to_crlf: true, ..StuffConfig::default() };
+    /// let mut stuffer = Stuffer::new(maildir);
+    /// let mut out = BytesMut::new();
+    /// stuffer.push_copy(b"Subject: x\n\n.dot\n", &mut out);
+    /// stuffer.finish_copy(&mut out);
+    /// assert_eq!(&out[..], b"Subject: x\r\n\r\n..dot\r\n.\r\n");
+    /// ```
+    pub fn push_copy(&mut self, chunk: &[u8], out: &mut BytesMut) {
+        let mut sink = CopySink { chunk, out };
+        self.core.push(chunk, &mut sink);
+    }
+
+    /// Like [`finish`](Self::finish), appending to a contiguous buffer.
+    pub fn finish_copy(&mut self, out: &mut BytesMut) {
+        let mut sink = CopySink { chunk: &[], out };
+        self.core.finish(&mut sink);
+    }
+}
+
+/// Stuffs a whole message into a contiguous buffer (a copy; see
+/// [`Stuffer::push_copy`]), the final `.\r\n` included.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use pop3_proto::dot::{stuff_into, StuffConfig};
+///
+/// let mut out = BytesMut::new();
+/// stuff_into(b".\r\n", StuffConfig::default(), &mut out);
+/// assert_eq!(&out[..], b"..\r\n.\r\n"); // TV-9
+/// ```
+pub fn stuff_into(message: &[u8], config: StuffConfig, out: &mut BytesMut) {
+    let mut stuffer = Stuffer::new(config);
+    stuffer.push_copy(message, out);
+    stuffer.finish_copy(out);
 }
 
 /// Stuffs a whole message: the wire segments of its body, the final `.\r\n` included.
