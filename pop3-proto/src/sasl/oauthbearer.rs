@@ -2,10 +2,11 @@
 //! on failure the server sends a JSON error challenge (R7628-2), the client answers with a
 //! single `\x01` (base64 `AQ==`), and the server fails.
 
+use super::bearer::BearerState;
 use super::xoauth2::{bearer_token, valid_token};
 use super::{
-    authorize, json_escape, parse_name, valid_name, AuthFailure, ClientMechanism, CredentialStore,
-    SaslError, ServerMechanism, ServerStep, SPENT,
+    json_escape, parse_name, valid_name, ClientMechanism, CredentialStore, SaslError,
+    ServerMechanism, ServerStep,
 };
 use crate::secret::Secret;
 use alloc::borrow::Cow;
@@ -196,14 +197,6 @@ impl ClientMechanism for OAuthBearerClient {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Start,
-    Waiting,
-    ErrorSent,
-    Done,
-}
-
 /// The server side of `OAUTHBEARER` (RFC 7628), checking through
 /// [`CredentialStore::check_bearer`].
 ///
@@ -216,7 +209,7 @@ enum State {
 pub struct OAuthBearerServer {
     scope: Option<String>,
     openid_configuration: Option<String>,
-    state: State,
+    state: BearerState,
 }
 
 impl OAuthBearerServer {
@@ -225,7 +218,7 @@ impl OAuthBearerServer {
         OAuthBearerServer {
             scope: None,
             openid_configuration: None,
-            state: State::Start,
+            state: BearerState::Start,
         }
     }
 
@@ -306,32 +299,21 @@ impl OAuthBearerServer {
         Ok((authzid, auth.ok_or("OAUTHBEARER needs auth=")?))
     }
 
-    fn check(&mut self, message: &[u8], store: &dyn CredentialStore) -> ServerStep {
+    fn check(
+        &self,
+        state: &mut BearerState,
+        message: &[u8],
+        store: &dyn CredentialStore,
+    ) -> ServerStep {
         let (authzid, auth) = match Self::parse(message) {
             Ok(parsed) => parsed,
-            Err(why) => {
-                self.state = State::Done;
-                return ServerStep::Failure(AuthFailure::Malformed(why));
-            }
+            Err(why) => return state.malformed(why),
         };
         let verdict = match bearer_token(auth) {
             Some(token) => store.check_bearer(authzid.as_deref(), token),
             None => Ok(None),
         };
-        match verdict {
-            Ok(Some(authcid)) => {
-                self.state = State::Done;
-                authorize(store, &authcid, authzid.as_deref())
-            }
-            Ok(None) => {
-                self.state = State::ErrorSent;
-                ServerStep::Challenge(self.error_json())
-            }
-            Err(e) => {
-                self.state = State::Done;
-                ServerStep::Failure(e.into())
-            }
-        }
+        state.conclude(verdict, authzid.as_deref(), store, || self.error_json())
     }
 }
 
@@ -351,21 +333,10 @@ impl ServerMechanism for OAuthBearerServer {
     }
 
     fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
-        match (self.state, response) {
-            (State::Start, None) => {
-                self.state = State::Waiting;
-                ServerStep::Challenge(Vec::new())
-            }
-            (State::Start | State::Waiting, Some(message)) => self.check(message, store),
-            (State::ErrorSent, _) => {
-                self.state = State::Done;
-                ServerStep::Failure(AuthFailure::BadCredentials)
-            }
-            (State::Waiting, None) | (State::Done, _) => {
-                self.state = State::Done;
-                SPENT
-            }
-        }
+        let mut state = self.state;
+        let step = state.step(response, |state, message| self.check(state, message, store));
+        self.state = state;
+        step
     }
 }
 

@@ -2,9 +2,10 @@
 //! `user=U \x01 auth=Bearer T \x01 \x01`; on a bad token the server sends a base64 JSON
 //! error challenge, the client answers with an empty response (IMPL-11), the server fails.
 
+use super::bearer::BearerState;
 use super::{
-    authorize, json_escape, parse_name, valid_name, AuthFailure, ClientMechanism, CredentialStore,
-    SaslError, ServerMechanism, ServerStep, SPENT,
+    json_escape, parse_name, valid_name, ClientMechanism, CredentialStore, SaslError,
+    ServerMechanism, ServerStep,
 };
 use crate::secret::Secret;
 use alloc::string::String;
@@ -131,14 +132,6 @@ impl ClientMechanism for XOAuth2Client {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Start,
-    Waiting,
-    ErrorSent,
-    Done,
-}
-
 /// The server side of `XOAUTH2`, checking through [`CredentialStore::check_bearer`].
 ///
 /// A message that does not parse fails at once. A token the store refuses gets the JSON
@@ -147,7 +140,7 @@ enum State {
 #[derive(Debug, Clone)]
 pub struct XOAuth2Server {
     scope: Option<String>,
-    state: State,
+    state: BearerState,
 }
 
 impl XOAuth2Server {
@@ -155,7 +148,7 @@ impl XOAuth2Server {
     pub fn new() -> Self {
         XOAuth2Server {
             scope: None,
-            state: State::Start,
+            state: BearerState::Start,
         }
     }
 
@@ -176,12 +169,14 @@ impl XOAuth2Server {
         json.into_bytes()
     }
 
-    fn check(&mut self, message: &[u8], store: &dyn CredentialStore) -> ServerStep {
+    fn check(
+        &self,
+        state: &mut BearerState,
+        message: &[u8],
+        store: &dyn CredentialStore,
+    ) -> ServerStep {
         let Some(body) = message.strip_suffix(b"\x01\x01") else {
-            self.state = State::Done;
-            return ServerStep::Failure(AuthFailure::Malformed(
-                "XOAUTH2 message must end with ^A^A",
-            ));
+            return state.malformed("XOAUTH2 message must end with ^A^A");
         };
         let mut user = None;
         let mut auth = None;
@@ -193,27 +188,13 @@ impl XOAuth2Server {
             }
         }
         let (Some(user), Some(auth)) = (user.and_then(parse_name), auth) else {
-            self.state = State::Done;
-            return ServerStep::Failure(AuthFailure::Malformed("XOAUTH2 needs user= and auth="));
+            return state.malformed("XOAUTH2 needs user= and auth=");
         };
         let verdict = match bearer_token(auth) {
             Some(token) => store.check_bearer(Some(user), token),
             None => Ok(None),
         };
-        match verdict {
-            Ok(Some(authcid)) => {
-                self.state = State::Done;
-                authorize(store, &authcid, Some(user))
-            }
-            Ok(None) => {
-                self.state = State::ErrorSent;
-                ServerStep::Challenge(self.error_json())
-            }
-            Err(e) => {
-                self.state = State::Done;
-                ServerStep::Failure(e.into())
-            }
-        }
+        state.conclude(verdict, Some(user), store, || self.error_json())
     }
 }
 
@@ -233,20 +214,9 @@ impl ServerMechanism for XOAuth2Server {
     }
 
     fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
-        match (self.state, response) {
-            (State::Start, None) => {
-                self.state = State::Waiting;
-                ServerStep::Challenge(Vec::new())
-            }
-            (State::Start | State::Waiting, Some(message)) => self.check(message, store),
-            (State::ErrorSent, _) => {
-                self.state = State::Done;
-                ServerStep::Failure(AuthFailure::BadCredentials)
-            }
-            (State::Waiting, None) | (State::Done, _) => {
-                self.state = State::Done;
-                SPENT
-            }
-        }
+        let mut state = self.state;
+        let step = state.step(response, |state, message| self.check(state, message, store));
+        self.state = state;
+        step
     }
 }
