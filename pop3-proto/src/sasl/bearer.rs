@@ -4,7 +4,8 @@
 
 use alloc::vec::Vec;
 
-use super::{authorize, AuthFailure, CredentialStore, ServerStep, StoreError, SPENT};
+use super::{authorize, AuthFailure, CredentialStore, SaslError, ServerStep, StoreError, SPENT};
+use crate::secret::Secret;
 
 /// Where a bearer-token exchange is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,6 +74,57 @@ impl BearerState {
                 *self = BearerState::Done;
                 ServerStep::Failure(e.into())
             }
+        }
+    }
+}
+
+/// Where the client side of a bearer-token exchange is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BearerClientState {
+    /// The message has not been sent.
+    Start,
+    /// The message went out; a challenge now is the server's error report.
+    Sent,
+    /// The error report was answered; nothing more may come.
+    Answered,
+}
+
+impl BearerClientState {
+    /// The initial response: the mechanism's one message.
+    pub(super) fn initial_response(
+        &mut self,
+        message: impl FnOnce() -> Secret<Vec<u8>>,
+    ) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
+        if *self != BearerClientState::Start {
+            return Err(SaslError::UnexpectedChallenge);
+        }
+        *self = BearerClientState::Sent;
+        Ok(Some(message()))
+    }
+
+    /// A challenge: the empty one before the message (the two-step form of
+    /// R5034-8 and XO-2), or the error report after it, kept in `error` and
+    /// answered with `error_reply`.
+    pub(super) fn respond(
+        &mut self,
+        challenge: &[u8],
+        message: impl FnOnce() -> Secret<Vec<u8>>,
+        error: &mut Option<Vec<u8>>,
+        error_reply: &[u8],
+        early: &'static str,
+    ) -> Result<Secret<Vec<u8>>, SaslError> {
+        match *self {
+            BearerClientState::Start if challenge.is_empty() => {
+                *self = BearerClientState::Sent;
+                Ok(message())
+            }
+            BearerClientState::Start => Err(SaslError::MalformedChallenge(early)),
+            BearerClientState::Sent => {
+                *error = Some(challenge.to_vec());
+                *self = BearerClientState::Answered;
+                Ok(Secret::new(error_reply.to_vec()))
+            }
+            BearerClientState::Answered => Err(SaslError::UnexpectedChallenge),
         }
     }
 }

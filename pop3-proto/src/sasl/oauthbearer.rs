@@ -2,7 +2,7 @@
 //! on failure the server sends a JSON error challenge (R7628-2), the client answers with a
 //! single `\x01` (base64 `AQ==`), and the server fails.
 
-use super::bearer::BearerState;
+use super::bearer::{BearerClientState, BearerState};
 use super::xoauth2::{bearer_token, valid_token};
 use super::{
     json_escape, parse_name, valid_name, ClientMechanism, CredentialStore, SaslError,
@@ -54,13 +54,6 @@ pub(crate) fn unescape_saslname(raw: &[u8]) -> Option<Cow<'_, [u8]>> {
     Some(Cow::Owned(out))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ClientState {
-    Start,
-    Sent,
-    Answered,
-}
-
 /// The client side of `OAUTHBEARER` (RFC 7628). Cleartext (a bearer token): use it over
 /// TLS only (R7628-3).
 ///
@@ -82,7 +75,7 @@ pub struct OAuthBearerClient {
     host: Option<String>,
     port: Option<u16>,
     two_step: bool,
-    state: ClientState,
+    state: BearerClientState,
     error: Option<Vec<u8>>,
 }
 
@@ -104,7 +97,7 @@ impl OAuthBearerClient {
             host: None,
             port: None,
             two_step: false,
-            state: ClientState::Start,
+            state: BearerClientState::Start,
             error: None,
         })
     }
@@ -131,9 +124,8 @@ impl OAuthBearerClient {
         self
     }
 
-    fn message(&mut self) -> Secret<Vec<u8>> {
+    fn message(&self) -> Secret<Vec<u8>> {
         use core::fmt::Write as _;
-        self.state = ClientState::Sent;
         let mut head = String::from("n,a=");
         head.push_str(&escape_saslname(&self.user));
         head.push_str(",\x01");
@@ -166,26 +158,26 @@ impl ClientMechanism for OAuthBearerClient {
     }
 
     fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        if self.state != ClientState::Start {
-            return Err(SaslError::UnexpectedChallenge);
-        }
-        Ok(Some(self.message()))
+        let mut state = self.state;
+        let out = state.initial_response(|| self.message());
+        self.state = state;
+        out
     }
 
     fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        match self.state {
-            ClientState::Start if challenge.is_empty() => Ok(self.message()),
-            ClientState::Start => Err(SaslError::MalformedChallenge(
-                "OAUTHBEARER challenge before the initial response",
-            )),
-            ClientState::Sent => {
-                // R7628-2: any challenge now is the error report; answer with kvsep alone.
-                self.error = Some(challenge.to_vec());
-                self.state = ClientState::Answered;
-                Ok(Secret::new(b"\x01".to_vec()))
-            }
-            ClientState::Answered => Err(SaslError::UnexpectedChallenge),
-        }
+        let mut state = self.state;
+        let mut error = self.error.take();
+        // R7628-2: any challenge now is the error report; answer with kvsep alone.
+        let out = state.respond(
+            challenge,
+            || self.message(),
+            &mut error,
+            b"\x01",
+            "OAUTHBEARER challenge before the initial response",
+        );
+        self.state = state;
+        self.error = error;
+        out
     }
 
     fn separate_initial_response(&self) -> bool {

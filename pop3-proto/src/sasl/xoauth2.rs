@@ -2,7 +2,7 @@
 //! `user=U \x01 auth=Bearer T \x01 \x01`; on a bad token the server sends a base64 JSON
 //! error challenge, the client answers with an empty response (IMPL-11), the server fails.
 
-use super::bearer::BearerState;
+use super::bearer::{BearerClientState, BearerState};
 use super::{
     json_escape, parse_name, valid_name, ClientMechanism, CredentialStore, SaslError,
     ServerMechanism, ServerStep,
@@ -23,13 +23,6 @@ pub(crate) fn bearer_token(auth: &[u8]) -> Option<&[u8]> {
     (scheme.eq_ignore_ascii_case(b"Bearer ") && valid_token(token)).then_some(token)
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ClientState {
-    Start,
-    Sent,
-    Answered,
-}
-
 /// The client side of `XOAUTH2`. Cleartext (a bearer token): use it over TLS only.
 ///
 /// ```
@@ -47,7 +40,7 @@ pub struct XOAuth2Client {
     user: String,
     token: Secret<Vec<u8>>,
     two_step: bool,
-    state: ClientState,
+    state: BearerClientState,
     error: Option<Vec<u8>>,
 }
 
@@ -66,7 +59,7 @@ impl XOAuth2Client {
             user: String::from(user),
             token,
             two_step: false,
-            state: ClientState::Start,
+            state: BearerClientState::Start,
             error: None,
         })
     }
@@ -78,8 +71,7 @@ impl XOAuth2Client {
         self
     }
 
-    fn message(&mut self) -> Secret<Vec<u8>> {
-        self.state = ClientState::Sent;
+    fn message(&self) -> Secret<Vec<u8>> {
         let token = self.token.expose_secret();
         let mut msg = Vec::with_capacity(self.user.len() + token.len() + 22);
         msg.extend_from_slice(b"user=");
@@ -101,26 +93,26 @@ impl ClientMechanism for XOAuth2Client {
     }
 
     fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        if self.state != ClientState::Start {
-            return Err(SaslError::UnexpectedChallenge);
-        }
-        Ok(Some(self.message()))
+        let mut state = self.state;
+        let out = state.initial_response(|| self.message());
+        self.state = state;
+        out
     }
 
     fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        match self.state {
-            ClientState::Start if challenge.is_empty() => Ok(self.message()),
-            ClientState::Start => Err(SaslError::MalformedChallenge(
-                "XOAUTH2 challenge before the initial response",
-            )),
-            ClientState::Sent => {
-                // XO-3: an error report; IMPL-11: answer with an empty response.
-                self.error = Some(challenge.to_vec());
-                self.state = ClientState::Answered;
-                Ok(Secret::new(Vec::new()))
-            }
-            ClientState::Answered => Err(SaslError::UnexpectedChallenge),
-        }
+        let mut state = self.state;
+        let mut error = self.error.take();
+        // XO-3: an error report; IMPL-11: answer with an empty response.
+        let out = state.respond(
+            challenge,
+            || self.message(),
+            &mut error,
+            b"",
+            "XOAUTH2 challenge before the initial response",
+        );
+        self.state = state;
+        self.error = error;
+        out
     }
 
     fn separate_initial_response(&self) -> bool {
