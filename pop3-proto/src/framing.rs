@@ -236,7 +236,7 @@ impl LineFramer {
             let end = buf.len().min(max);
             let start = self.searched.min(end);
             let window = buf.get(start..end).unwrap_or_default();
-            match memchr::memchr(b'\n', window) {
+            match find_lf(window) {
                 Some(k) => {
                     let lf = start + k;
                     self.examined += (k + 1) as u64;
@@ -280,7 +280,7 @@ impl LineFramer {
     /// Drops bytes of an over-long line: `Ok(())` when more input is needed, the error
     /// once the line end arrived (and was dropped too).
     fn discard(&mut self, buf: &mut BytesMut) -> Result<(), FramingError> {
-        match memchr::memchr(b'\n', buf) {
+        match find_lf(buf) {
             Some(lf) => {
                 self.examined += (lf + 1) as u64;
                 buf.advance(lf + 1);
@@ -301,6 +301,17 @@ impl LineFramer {
                 Ok(())
             }
         }
+    }
+}
+
+/// The first LF in `hay`. Tiny haystacks (input arriving a few bytes at a time) are
+/// searched with a plain loop, which costs less than setting up `memchr`.
+#[inline]
+fn find_lf(hay: &[u8]) -> Option<usize> {
+    if hay.len() < 8 {
+        hay.iter().position(|&b| b == b'\n')
+    } else {
+        memchr::memchr(b'\n', hay)
     }
 }
 

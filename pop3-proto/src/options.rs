@@ -52,6 +52,9 @@ pub struct ReplyOptions {
     /// Accept runs of spaces between the fields of listings and trailing spaces
     /// after a unique-id listing (E-27 applied to replies).
     pub collapse_spaces: bool,
+    /// Read a STAT reply written in words, `+OK 20 messages (1234 octets)` as
+    /// some servers send it: the first number is the count, the second the size.
+    pub wordy_stat: bool,
     /// Read scan listings as `msg size maxima`, the form LIST takes once
     /// `XTND BBOARDS` or `XTND ARCHIVE` has opened a group (R1082-4). This is a
     /// mode, not a leniency: the MAXIMA field is then required.
@@ -72,6 +75,7 @@ impl ReplyOptions {
             missing_space: true,
             bare_continuation: true,
             collapse_spaces: true,
+            wordy_stat: true,
             bboard_scan: false,
         }
     }

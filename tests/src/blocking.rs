@@ -52,7 +52,7 @@ impl Blocking {
     /// Runs the machine until an event matches, writing and reading as needed.
     pub fn until(&mut self, mut done: impl FnMut(&Event) -> bool) -> Result<Event, BlockingError> {
         loop {
-            if let Some(out) = self.client.take_output() {
+            while let Some(out) = self.client.take_output() {
                 self.tcp.write_all(&out).map_err(BlockingError::Io)?;
             }
             match self.client.next_event() {
@@ -62,6 +62,9 @@ impl Blocking {
                         return Ok(event);
                     }
                 }
+                // Reading the input may have queued output (a SASL response to a
+                // challenge): send it before waiting for more, or both sides wait.
+                Ok(None) if self.client.has_output() => {}
                 Ok(None) => {
                     let n = self.tcp.read(&mut self.buf).map_err(BlockingError::Io)?;
                     if n == 0 {

@@ -489,6 +489,11 @@ pub fn render_event(event: &Event) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        Event::Language { id, language, .. } => format!(
+            "#{} language {}",
+            id.sequence(),
+            String::from_utf8_lossy(language.tag.as_bytes())
+        ),
         Event::Groups { id, groups } => format!(
             "#{} groups [{}]",
             id.sequence(),

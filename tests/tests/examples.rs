@@ -354,3 +354,61 @@ fn fetch_memory_stays_flat_on_a_1_gib_message() {
     eprintln!("fetch peak RSS on a 1 GiB message: {} KiB", peak);
     assert!(peak < 64 * 1024, "peak RSS {peak} KiB");
 }
+
+/// A one-connection POP3 server that lists message 1 as `listed` octets and
+/// sends `Subject: x`, a blank line and `no end` with the CRLF a server must add
+/// to a last line that has none (E-22): 22 octets on the wire, 20 stored.
+fn scripted_server(listed: u64) -> (String, std::thread::JoinHandle<()>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let handle = std::thread::spawn(move || {
+        let (tcp, _) = listener.accept().unwrap();
+        let mut out = tcp.try_clone().unwrap();
+        out.write_all(b"+OK ready\r\n").unwrap();
+        for line in BufReader::new(tcp).lines() {
+            let Ok(line) = line else { break };
+            let reply: Vec<u8> = match line.split(' ').next().unwrap_or("") {
+                "CAPA" => b"+OK\r\nUSER\r\nUIDL\r\n.\r\n".to_vec(),
+                "LIST" => format!("+OK\r\n1 {listed}\r\n.\r\n").into_bytes(),
+                "UIDL" => b"+OK\r\n1 one\r\n.\r\n".to_vec(),
+                "RETR" => b"+OK\r\nSubject: x\r\n\r\nno end\r\n.\r\n".to_vec(),
+                "QUIT" => {
+                    out.write_all(b"+OK bye\r\n").unwrap();
+                    break;
+                }
+                _ => b"+OK\r\n".to_vec(),
+            };
+            out.write_all(&reply).unwrap();
+        }
+    });
+    (addr, handle)
+}
+
+/// Dovecot lists a message stored without a final line end at its stored size
+/// and sends it with the CRLF added (E-22): fetch takes it as whole (the
+/// terminator framed it, IMPL-1), but any other difference from LIST fails.
+#[test]
+fn fetch_accepts_a_server_that_did_not_count_the_added_final_crlf() {
+    for (listed, whole) in [(22u64, true), (20, true), (21, false), (30, false)] {
+        let (addr, server) = scripted_server(listed);
+        let dir = TempDir::new("added-crlf");
+        let url = format!("pop://alice;AUTH=+USER@{addr}");
+        let result = run_fetch(&[
+            "--allow-cleartext",
+            "--trace",
+            "--out",
+            dir.0.to_str().unwrap(),
+            &url,
+        ]);
+        server.join().unwrap();
+        let text = String::from_utf8_lossy(&result.stderr);
+        assert_eq!(result.status.success(), whole, "LIST said {listed}\n{text}");
+        if whole {
+            let saved = std::fs::read(dir.0.join("one.eml")).unwrap();
+            assert_eq!(saved, crlf(b"Subject: x\n\nno end"));
+        } else {
+            assert!(text.contains("received 22 octets"), "{text}");
+        }
+    }
+}

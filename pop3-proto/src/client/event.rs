@@ -111,6 +111,17 @@ pub enum Event {
         /// The languages.
         languages: Vec<LanguageListing>,
     },
+    /// `+OK` to `LANG range` (R6856-6): the language now in use, as its tag
+    /// (the first word of the reply text) and the rest of the text, which is in
+    /// that language.
+    Language {
+        /// The command answered.
+        id: CommandId,
+        /// The status line.
+        line: StatusLine,
+        /// The language selected.
+        language: LanguageListing,
+    },
     /// The reply to `XTND BBOARDS` (RFC 1082).
     Groups {
         /// The command answered.
@@ -168,6 +179,7 @@ impl Event {
             | Event::ScanListing { id, .. }
             | Event::UidListing { id, .. }
             | Event::Languages { id, .. }
+            | Event::Language { id, .. }
             | Event::Groups { id, .. }
             | Event::BodyStart { id, .. }
             | Event::BodyChunk { id, .. }

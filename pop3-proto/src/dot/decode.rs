@@ -85,6 +85,22 @@ enum State {
     Done,
 }
 
+/// What one step decided, before any `Bytes` is made: the piece is cut from the buffer
+/// only once it is known to be handed out (the size limit and skip mode are checked
+/// first), so a piece is built once, straight into the return value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Step {
+    /// Hand out the first `len` bytes of the buffer, then drop `skip` more (a dot).
+    Take {
+        len: usize,
+        skip: usize,
+    },
+    /// Hand out these static bytes (a held-back `\r`, or `\r\n` for a bare LF).
+    Static(&'static [u8]),
+    End,
+    NeedMore,
+}
+
 /// Input buffers the decoder consumes from the front of.
 trait Input {
     fn bytes(&self) -> &[u8];
@@ -114,7 +130,10 @@ impl Input for Bytes {
     }
     #[inline]
     fn take(&mut self, n: usize) -> Bytes {
-        self.split_to(n)
+        // `slice` is generic, so it can be inlined here, unlike `split_to`.
+        let out = self.slice(..n);
+        self.advance(n);
+        out
     }
     #[inline]
     fn skip(&mut self, n: usize) {
@@ -262,22 +281,42 @@ impl BodyDecoder {
 
     fn decode_input<I: Input>(&mut self, buf: &mut I) -> Result<BodyPiece, DotError> {
         loop {
-            match self.step(buf) {
-                BodyPiece::Data(data) => {
-                    if self.skipping {
-                        continue;
+            let step = self.step(buf);
+            let len = match step {
+                Step::End => return Ok(BodyPiece::End),
+                Step::NeedMore => return Ok(BodyPiece::NeedMore),
+                Step::Take { len, .. } => len,
+                Step::Static(bytes) => bytes.len(),
+            };
+            let mut error = None;
+            if !self.skipping {
+                let total = self.body_len.saturating_add(len as u64);
+                match self.config.max_body {
+                    Some(limit) if total > limit => {
+                        self.skipping = true;
+                        error = Some(DotError::BodyTooLarge { limit });
                     }
-                    let len = self.body_len.saturating_add(data.len() as u64);
-                    if let Some(limit) = self.config.max_body {
-                        if len > limit {
-                            self.skipping = true;
-                            return Err(DotError::BodyTooLarge { limit });
-                        }
+                    _ => {
+                        self.body_len = total;
+                        let data = match step {
+                            Step::Take { len, skip } => {
+                                let data = buf.take(len);
+                                buf.skip(skip);
+                                data
+                            }
+                            Step::Static(bytes) => Bytes::from_static(bytes),
+                            Step::End | Step::NeedMore => Bytes::new(),
+                        };
+                        return Ok(BodyPiece::Data(data));
                     }
-                    self.body_len = len;
-                    return Ok(BodyPiece::Data(data));
                 }
-                other => return Ok(other),
+            }
+            // Not handed out (over the limit, or skip mode): the piece is dropped.
+            if let Step::Take { len, skip } = step {
+                buf.skip(len + skip);
+            }
+            if let Some(error) = error {
+                return Err(error);
             }
         }
     }
@@ -289,18 +328,19 @@ impl BodyDecoder {
         self.examined += 1;
     }
 
-    /// One piece, without the size limit.
-    fn step<I: Input>(&mut self, buf: &mut I) -> BodyPiece {
+    /// Decides the next piece, without the size limit. Consumes only the bytes of state
+    /// transitions; a `Take` is cut by the caller.
+    fn step<I: Input>(&mut self, buf: &mut I) -> Step {
         loop {
             match self.state {
-                State::Done => return BodyPiece::End,
+                State::Done => return Step::End,
                 State::PendingCrLf => {
                     self.state = State::LineStart;
-                    return BodyPiece::Data(Bytes::from_static(b"\r\n"));
+                    return Step::Static(b"\r\n");
                 }
                 State::LineStart => {
                     let Some(&b) = buf.bytes().first() else {
-                        return BodyPiece::NeedMore;
+                        return Step::NeedMore;
                     };
                     if b == b'.' {
                         self.consume_one(buf);
@@ -311,7 +351,7 @@ impl BodyDecoder {
                 }
                 State::Dot => {
                     let Some(&b) = buf.bytes().first() else {
-                        return BodyPiece::NeedMore;
+                        return Step::NeedMore;
                     };
                     match b {
                         b'\r' => {
@@ -321,7 +361,7 @@ impl BodyDecoder {
                         b'\n' if self.config.allow_bare_lf => {
                             self.consume_one(buf);
                             self.state = State::Done;
-                            return BodyPiece::End;
+                            return Step::End;
                         }
                         // The dot was a stuffing dot (or an unstuffed leading dot): it
                         // stays dropped, and the line goes on from this byte.
@@ -330,20 +370,20 @@ impl BodyDecoder {
                 }
                 State::DotCr => {
                     let Some(&b) = buf.bytes().first() else {
-                        return BodyPiece::NeedMore;
+                        return Step::NeedMore;
                     };
                     if b == b'\n' {
                         self.consume_one(buf);
                         self.state = State::Done;
-                        return BodyPiece::End;
+                        return Step::End;
                     }
                     // `.\r` then something else: the dot was stuffing, the `\r` content.
                     self.state = State::Cr;
-                    return BodyPiece::Data(Bytes::from_static(b"\r"));
+                    return Step::Static(b"\r");
                 }
                 State::Mid | State::Cr => {
                     if buf.bytes().is_empty() {
-                        return BodyPiece::NeedMore;
+                        return Step::NeedMore;
                     }
                     return if self.config.allow_bare_lf && self.config.lf_to_crlf {
                         self.scan_converting(buf)
@@ -358,7 +398,7 @@ impl BodyDecoder {
     /// Strict mode, and lenient mode without conversion: search only for `"\n."`.
     /// `buf` is not empty.
     #[inline]
-    fn scan<I: Input>(&mut self, buf: &mut I) -> BodyPiece {
+    fn scan<I: Input>(&mut self, buf: &mut I) -> Step {
         let lenient = self.config.allow_bare_lf;
         let hay = buf.bytes();
         let len = hay.len();
@@ -382,10 +422,11 @@ impl BodyDecoder {
         if let Some(lf) = found {
             // Hand out the line end, drop the dot, decide on it with the next byte.
             self.examined += (lf + 2) as u64;
-            let data = buf.take(lf + 1);
-            buf.skip(1);
             self.state = State::Dot;
-            return BodyPiece::Data(data);
+            return Step::Take {
+                len: lf + 1,
+                skip: 1,
+            };
         }
         // No line in this buffer starts with a dot: everything is content. Remember
         // whether it ended at a line start (the next chunk may begin with a dot).
@@ -400,12 +441,12 @@ impl BodyDecoder {
             _ => State::Mid,
         };
         self.examined += len as u64;
-        BodyPiece::Data(buf.take(len))
+        Step::Take { len, skip: 0 }
     }
 
     /// Lenient mode with LF to CRLF conversion: every line end has to be looked at, to
     /// find the bare ones. `buf` is not empty.
-    fn scan_converting<I: Input>(&mut self, buf: &mut I) -> BodyPiece {
+    fn scan_converting<I: Input>(&mut self, buf: &mut I) -> Step {
         let hay = buf.bytes();
         let len = hay.len();
         let mut pos = 0;
@@ -420,19 +461,20 @@ impl BodyDecoder {
                 if lf == 0 {
                     buf.skip(1);
                     self.state = State::LineStart;
-                    return BodyPiece::Data(Bytes::from_static(b"\r\n"));
+                    return Step::Static(b"\r\n");
                 }
-                let data = buf.take(lf);
-                buf.skip(1);
                 self.state = State::PendingCrLf;
-                return BodyPiece::Data(data);
+                return Step::Take { len: lf, skip: 1 };
             }
             match hay.get(lf + 1) {
                 // The line after this CRLF starts with a dot, or the buffer ends here.
                 Some(b'.') | None => {
                     self.examined += (lf + 1) as u64;
                     self.state = State::LineStart;
-                    return BodyPiece::Data(buf.take(lf + 1));
+                    return Step::Take {
+                        len: lf + 1,
+                        skip: 0,
+                    };
                 }
                 Some(_) => pos = lf + 1,
             }
@@ -444,6 +486,6 @@ impl BodyDecoder {
             State::Mid
         };
         self.examined += len as u64;
-        BodyPiece::Data(buf.take(len))
+        Step::Take { len, skip: 0 }
     }
 }

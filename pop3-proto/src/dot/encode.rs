@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use core::ops::Range;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 use memchr::memmem::Finder;
 
 /// Options of a [`Stuffer`] (and of [`stuff`] and [`wire_len`]).
@@ -35,14 +35,39 @@ enum Phase {
 
 /// Receives what the stuffer produces: ranges of the current chunk and inserted bytes.
 trait Sink {
+    /// `false` for a sink that only counts message octets: stuffing dots are not
+    /// counted, so without conversion or TOP cut there is nothing to search for.
+    const NEEDS_DOTS: bool = true;
     /// Bytes `range` of the chunk being pushed, sent as they are.
     fn content(&mut self, range: Range<usize>);
+    /// Bytes `range` of the chunk, whose last byte is a `.` starting a line: it is sent
+    /// here as the stuffing dot, and again as the first byte of the next range (so a
+    /// stuffed line costs one segment, with no inserted static byte).
+    fn content_then_dot(&mut self, range: Range<usize>);
     /// A stuffing `.` (not counted in the message size).
     fn dot(&mut self);
     /// An inserted CRLF: a converted bare LF or the final CRLF (counted).
     fn crlf(&mut self);
     /// The terminating `.\r\n` (not counted).
     fn terminator(&mut self);
+    /// Octets added without producing them (a counting sink only).
+    fn count_extra(&mut self, _octets: u64) {}
+}
+
+/// The number of LFs in `chunk` not preceded by CR within `chunk` (the first byte is
+/// not counted: its predecessor is in the previous chunk). Counted in blocks into `u8`
+/// lanes so the compiler vectorises it.
+fn count_bare_lf(chunk: &[u8]) -> u64 {
+    let next = chunk.get(1..).unwrap_or_default();
+    let mut total = 0u64;
+    for (a, b) in chunk.chunks(255).zip(next.chunks(255)) {
+        let mut n = 0u8;
+        for (&x, &y) in a.iter().zip(b) {
+            n += u8::from((y == b'\n') & (x != b'\r'));
+        }
+        total += u64::from(n);
+    }
+    total
 }
 
 /// Emits wire segments as [`Bytes`].
@@ -57,6 +82,10 @@ impl<E: Extend<Bytes>> Sink for BytesSink<'_, E> {
         if !range.is_empty() {
             self.out.extend(core::iter::once(self.chunk.slice(range)));
         }
+    }
+    #[inline]
+    fn content_then_dot(&mut self, range: Range<usize>) {
+        self.content(range);
     }
     #[inline]
     fn dot(&mut self) {
@@ -74,14 +103,49 @@ impl<E: Extend<Bytes>> Sink for BytesSink<'_, E> {
     }
 }
 
+/// Copies the wire bytes into one contiguous buffer.
+struct CopySink<'a> {
+    chunk: &'a [u8],
+    out: &'a mut BytesMut,
+}
+
+impl Sink for CopySink<'_> {
+    #[inline]
+    fn content(&mut self, range: Range<usize>) {
+        self.out
+            .extend_from_slice(self.chunk.get(range).unwrap_or_default());
+    }
+    #[inline]
+    fn content_then_dot(&mut self, range: Range<usize>) {
+        self.content(range);
+    }
+    #[inline]
+    fn dot(&mut self) {
+        self.out.extend_from_slice(b".");
+    }
+    #[inline]
+    fn crlf(&mut self) {
+        self.out.extend_from_slice(b"\r\n");
+    }
+    #[inline]
+    fn terminator(&mut self) {
+        self.out.extend_from_slice(b".\r\n");
+    }
+}
+
 /// Counts the octets of the message as sent (R1939-14).
 #[derive(Clone, Debug)]
 struct CountSink(u64);
 
 impl Sink for CountSink {
+    const NEEDS_DOTS: bool = false;
     #[inline]
     fn content(&mut self, range: Range<usize>) {
         self.0 += range.len() as u64;
+    }
+    #[inline]
+    fn content_then_dot(&mut self, range: Range<usize>) {
+        self.0 += range.len().saturating_sub(1) as u64;
     }
     #[inline]
     fn dot(&mut self) {}
@@ -91,6 +155,10 @@ impl Sink for CountSink {
     }
     #[inline]
     fn terminator(&mut self) {}
+    #[inline]
+    fn count_extra(&mut self, octets: u64) {
+        self.0 += octets;
+    }
 }
 
 /// The stuffing state machine, independent of where its output goes.
@@ -129,10 +197,67 @@ impl Core {
             return;
         }
         if !self.config.lf_to_crlf && self.phase == Phase::Body(None) {
-            self.push_fast(chunk, sink);
+            if S::NEEDS_DOTS {
+                self.push_fast(chunk, sink);
+            } else {
+                // Counting only: stuffing dots are not counted (R1939-14), so the size
+                // is the length; only the line state at the end matters (E-22).
+                sink.content(0..chunk.len());
+                self.track_tail(chunk);
+            }
+        } else if self.phase == Phase::Body(None) {
+            // LF to CRLF, no TOP cut.
+            if S::NEEDS_DOTS {
+                self.push_fast_lf(chunk, sink);
+            } else {
+                // Counting only: one more octet per bare LF.
+                let first_bare = chunk.first() == Some(&b'\n') && !self.prev_cr;
+                sink.content(0..chunk.len());
+                sink.count_extra(count_bare_lf(chunk) + u64::from(first_bare));
+                self.track_tail_lf(chunk);
+            }
         } else {
             self.push_lines(chunk, sink);
         }
+    }
+
+    /// Line state after a chunk when every LF is a line end (LF to CRLF).
+    #[inline]
+    fn track_tail_lf(&mut self, chunk: &[u8]) {
+        let last = chunk.last().copied();
+        self.line_start = last == Some(b'\n');
+        self.prev_cr = last == Some(b'\r');
+    }
+
+    /// LF to CRLF without a TOP cut: every LF is looked at (`memchr`), a bare one gets a
+    /// static `\r\n` in its place, and a `.` after any line end is doubled. `chunk` is
+    /// not empty.
+    fn push_fast_lf<S: Sink>(&mut self, chunk: &[u8], sink: &mut S) {
+        if self.line_start && chunk.first() == Some(&b'.') {
+            sink.dot();
+        }
+        let mut start = 0;
+        for lf in memchr::memchr_iter(b'\n', chunk) {
+            let cr = match lf.checked_sub(1) {
+                Some(p) => chunk.get(p) == Some(&b'\r'),
+                None => self.prev_cr,
+            };
+            if !cr {
+                sink.content(start..lf);
+                sink.crlf();
+                start = lf + 1;
+            }
+            if chunk.get(lf + 1) == Some(&b'.') {
+                if cr {
+                    sink.content_then_dot(start..lf + 2);
+                    start = lf + 1;
+                } else {
+                    sink.dot();
+                }
+            }
+        }
+        sink.content(start..chunk.len());
+        self.track_tail_lf(chunk);
     }
 
     /// No conversion, no TOP cut: only lines starting with `.` matter, found with a
@@ -152,14 +277,22 @@ impl Core {
                 None => self.prev_cr,
             };
             if crlf {
-                sink.content(start..lf + 1);
-                sink.dot();
+                // The dot is sent at the end of this segment and again at the start of
+                // the next one.
+                sink.content_then_dot(start..lf + 2);
                 start = lf + 1;
             }
             pos = lf + 2;
         }
         sink.content(start..len);
-        let before_cr = match len.checked_sub(2) {
+        self.track_tail(chunk);
+    }
+
+    /// Updates the line state from the last bytes of a chunk processed without a line
+    /// scan. `chunk` is not empty.
+    #[inline]
+    fn track_tail(&mut self, chunk: &[u8]) {
+        let before_cr = match chunk.len().checked_sub(2) {
             Some(p) => chunk.get(p) == Some(&b'\r'),
             None => self.prev_cr,
         };
@@ -243,10 +376,12 @@ impl Core {
 ///
 /// Feed the message in chunks of any size with [`push`](Self::push), then call
 /// [`finish`](Self::finish). The output is a sequence of wire segments for vectored
-/// writes: slices of the input chunks (zero copy) plus a few static inserts: a `.` in
-/// front of every line that starts with `.` (at offset 0 too), `\r\n` for converted bare
-/// LFs and for a last line without a line end (E-22), and the terminating `.\r\n`. The
-/// status line is not part of it.
+/// writes: slices of the input chunks (zero copy) plus a few static inserts. Every line
+/// that starts with `.` gets a second `.` (at offset 0 too): usually the segment before
+/// the line ends with the line's own dot and the next one starts with it again, so the
+/// dot costs no extra segment; at the start of a chunk it is a static `"."`. Static
+/// `\r\n` segments stand for converted bare LFs and for a last line without a line end
+/// (E-22), and the body ends with a static `.\r\n`. The status line is not part of it.
 ///
 /// ```
 /// use bytes::Bytes;
@@ -302,6 +437,50 @@ impl Stuffer {
     pub fn is_finished(&self) -> bool {
         self.core.finished
     }
+
+    /// Like [`push`](Self::push), but appends the wire bytes to one contiguous buffer
+    /// (a copy). Use it when many small segments would cost more than copying: with
+    /// LF to CRLF every bare LF needs an inserted byte, so zero-copy output is two
+    /// segments per line. The output is byte for byte what `push` produces.
+    ///
+    /// ```
+    /// use bytes::BytesMut;
+    /// use pop3_proto::dot::{StuffConfig, Stuffer};
+    ///
+    /// let maildir = StuffConfig { lf_to_crlf: true, ..StuffConfig::default() };
+    /// let mut stuffer = Stuffer::new(maildir);
+    /// let mut out = BytesMut::new();
+    /// stuffer.push_copy(b"Subject: x\n\n.dot\n", &mut out);
+    /// stuffer.finish_copy(&mut out);
+    /// assert_eq!(&out[..], b"Subject: x\r\n\r\n..dot\r\n.\r\n");
+    /// ```
+    pub fn push_copy(&mut self, chunk: &[u8], out: &mut BytesMut) {
+        let mut sink = CopySink { chunk, out };
+        self.core.push(chunk, &mut sink);
+    }
+
+    /// Like [`finish`](Self::finish), appending to a contiguous buffer.
+    pub fn finish_copy(&mut self, out: &mut BytesMut) {
+        let mut sink = CopySink { chunk: &[], out };
+        self.core.finish(&mut sink);
+    }
+}
+
+/// Stuffs a whole message into a contiguous buffer (a copy; see
+/// [`Stuffer::push_copy`]), the final `.\r\n` included.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use pop3_proto::dot::{stuff_into, StuffConfig};
+///
+/// let mut out = BytesMut::new();
+/// stuff_into(b".\r\n", StuffConfig::default(), &mut out);
+/// assert_eq!(&out[..], b"..\r\n.\r\n"); // TV-9
+/// ```
+pub fn stuff_into(message: &[u8], config: StuffConfig, out: &mut BytesMut) {
+    let mut stuffer = Stuffer::new(config);
+    stuffer.push_copy(message, out);
+    stuffer.finish_copy(out);
 }
 
 /// Stuffs a whole message: the wire segments of its body, the final `.\r\n` included.

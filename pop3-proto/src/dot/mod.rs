@@ -4,8 +4,9 @@
 //! * [`BodyDecoder`] (client side) un-stuffs a body streamed in chunks of any split and
 //!   hands it out as zero-copy [`bytes::Bytes`] slices of the input.
 //! * [`Stuffer`] and [`stuff`] (server side) stuff a message into wire segments ready for
-//!   vectored writes; [`wire_len`] gives the exact size LIST reports, without producing
-//!   anything.
+//!   vectored writes (or, with [`Stuffer::push_copy`] and [`stuff_into`], into one
+//!   contiguous buffer); [`wire_len`] gives the exact size LIST reports, without
+//!   producing anything.
 //!
 //! Both find only the lines that start with `.` (a `memchr::memmem` search for `"\n."`),
 //! so the cost is close to a plain scan of the bytes and stays linear however the input
@@ -33,7 +34,7 @@ mod decode;
 mod encode;
 
 pub use decode::{BodyDecoder, BodyPiece, DecoderConfig};
-pub use encode::{stuff, wire_len, StuffConfig, Stuffer, WireLen};
+pub use encode::{stuff, stuff_into, wire_len, StuffConfig, Stuffer, WireLen};
 
 /// Errors of the body decoder.
 #[derive(thiserror::Error, Debug, Clone, PartialEq, Eq)]

@@ -588,6 +588,9 @@ fn exhaustive_conversion_and_top_stuffer_splits() {
             },
         ] {
             let whole = stuffed(s, config);
+            let mut into = BytesMut::new();
+            stuff_into(s, config, &mut into);
+            assert_eq!(&into[..], &whole[..]);
             let message = Bytes::copy_from_slice(s);
             for a in 0..=s.len() {
                 let mut stuffer = Stuffer::new(config);
@@ -596,6 +599,13 @@ fn exhaustive_conversion_and_top_stuffer_splits() {
                 stuffer.push(message.slice(a..), &mut out);
                 stuffer.finish(&mut out);
                 assert_eq!(out.concat(), whole, "{config:?} {s:?} {a}");
+                // The copying variant gives the same bytes.
+                let mut copier = Stuffer::new(config);
+                let mut copied = BytesMut::new();
+                copier.push_copy(&s[..a], &mut copied);
+                copier.push_copy(&s[a..], &mut copied);
+                copier.finish_copy(&mut copied);
+                assert_eq!(&copied[..], &whole[..], "copy {config:?} {s:?} {a}");
                 let mut counter = WireLen::new(config);
                 counter.push(&s[..a]);
                 counter.push(&s[a..]);

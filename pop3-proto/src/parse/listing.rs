@@ -58,6 +58,32 @@ impl DropListing {
 
     /// Parses a drop listing with the given options (`collapse_spaces`).
     pub fn parse_with(text: &[u8], options: &ReplyOptions) -> Result<DropListing, ParseError> {
+        let strict = Self::parse_strict(text, options);
+        match strict {
+            Err(_) if options.wordy_stat => {
+                Self::parse_wordy(text).ok_or(strict.err().unwrap_or(ParseError::Empty))
+            }
+            result => result,
+        }
+    }
+
+    /// `+OK 20 messages (1234 octets)`: the first two decimal numbers.
+    fn parse_wordy(text: &[u8]) -> Option<DropListing> {
+        check_line(text).ok()?;
+        let mut numbers = text
+            .split(|b| !b.is_ascii_digit())
+            .filter(|w| !w.is_empty())
+            .map(|digits| {
+                digits.iter().try_fold(0u64, |n, d| {
+                    n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+                })
+            });
+        let count = u32::try_from(numbers.next()??).ok()?;
+        let size = numbers.next()??;
+        Some(DropListing { count, size })
+    }
+
+    fn parse_strict(text: &[u8], options: &ReplyOptions) -> Result<DropListing, ParseError> {
         const WHAT: &str = "drop listing";
         check_line(text)?;
         let mut cursor = Cursor::new(text, options.collapse_spaces);

@@ -47,6 +47,7 @@
 //! # Ok::<(), pop3_proto::sasl::SaslError>(())
 //! ```
 
+mod bearer;
 mod cram_md5;
 mod external;
 mod login;

@@ -2,10 +2,11 @@
 //! on failure the server sends a JSON error challenge (R7628-2), the client answers with a
 //! single `\x01` (base64 `AQ==`), and the server fails.
 
+use super::bearer::{BearerClientState, BearerState};
 use super::xoauth2::{bearer_token, valid_token};
 use super::{
-    authorize, json_escape, parse_name, valid_name, AuthFailure, ClientMechanism, CredentialStore,
-    SaslError, ServerMechanism, ServerStep, SPENT,
+    json_escape, parse_name, valid_name, ClientMechanism, CredentialStore, SaslError,
+    ServerMechanism, ServerStep,
 };
 use crate::secret::Secret;
 use alloc::borrow::Cow;
@@ -53,13 +54,6 @@ pub(crate) fn unescape_saslname(raw: &[u8]) -> Option<Cow<'_, [u8]>> {
     Some(Cow::Owned(out))
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ClientState {
-    Start,
-    Sent,
-    Answered,
-}
-
 /// The client side of `OAUTHBEARER` (RFC 7628). Cleartext (a bearer token): use it over
 /// TLS only (R7628-3).
 ///
@@ -81,7 +75,7 @@ pub struct OAuthBearerClient {
     host: Option<String>,
     port: Option<u16>,
     two_step: bool,
-    state: ClientState,
+    state: BearerClientState,
     error: Option<Vec<u8>>,
 }
 
@@ -103,7 +97,7 @@ impl OAuthBearerClient {
             host: None,
             port: None,
             two_step: false,
-            state: ClientState::Start,
+            state: BearerClientState::Start,
             error: None,
         })
     }
@@ -130,9 +124,8 @@ impl OAuthBearerClient {
         self
     }
 
-    fn message(&mut self) -> Secret<Vec<u8>> {
+    fn message(&self) -> Secret<Vec<u8>> {
         use core::fmt::Write as _;
-        self.state = ClientState::Sent;
         let mut head = String::from("n,a=");
         head.push_str(&escape_saslname(&self.user));
         head.push_str(",\x01");
@@ -165,26 +158,26 @@ impl ClientMechanism for OAuthBearerClient {
     }
 
     fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        if self.state != ClientState::Start {
-            return Err(SaslError::UnexpectedChallenge);
-        }
-        Ok(Some(self.message()))
+        let mut state = self.state;
+        let out = state.initial_response(|| self.message());
+        self.state = state;
+        out
     }
 
     fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        match self.state {
-            ClientState::Start if challenge.is_empty() => Ok(self.message()),
-            ClientState::Start => Err(SaslError::MalformedChallenge(
-                "OAUTHBEARER challenge before the initial response",
-            )),
-            ClientState::Sent => {
-                // R7628-2: any challenge now is the error report; answer with kvsep alone.
-                self.error = Some(challenge.to_vec());
-                self.state = ClientState::Answered;
-                Ok(Secret::new(b"\x01".to_vec()))
-            }
-            ClientState::Answered => Err(SaslError::UnexpectedChallenge),
-        }
+        let mut state = self.state;
+        let mut error = self.error.take();
+        // R7628-2: any challenge now is the error report; answer with kvsep alone.
+        let out = state.respond(
+            challenge,
+            || self.message(),
+            &mut error,
+            b"\x01",
+            "OAUTHBEARER challenge before the initial response",
+        );
+        self.state = state;
+        self.error = error;
+        out
     }
 
     fn separate_initial_response(&self) -> bool {
@@ -194,14 +187,6 @@ impl ClientMechanism for OAuthBearerClient {
     fn server_error(&self) -> Option<&[u8]> {
         self.error.as_deref()
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Start,
-    Waiting,
-    ErrorSent,
-    Done,
 }
 
 /// The server side of `OAUTHBEARER` (RFC 7628), checking through
@@ -216,7 +201,7 @@ enum State {
 pub struct OAuthBearerServer {
     scope: Option<String>,
     openid_configuration: Option<String>,
-    state: State,
+    state: BearerState,
 }
 
 impl OAuthBearerServer {
@@ -225,7 +210,7 @@ impl OAuthBearerServer {
         OAuthBearerServer {
             scope: None,
             openid_configuration: None,
-            state: State::Start,
+            state: BearerState::Start,
         }
     }
 
@@ -306,32 +291,21 @@ impl OAuthBearerServer {
         Ok((authzid, auth.ok_or("OAUTHBEARER needs auth=")?))
     }
 
-    fn check(&mut self, message: &[u8], store: &dyn CredentialStore) -> ServerStep {
+    fn check(
+        &self,
+        state: &mut BearerState,
+        message: &[u8],
+        store: &dyn CredentialStore,
+    ) -> ServerStep {
         let (authzid, auth) = match Self::parse(message) {
             Ok(parsed) => parsed,
-            Err(why) => {
-                self.state = State::Done;
-                return ServerStep::Failure(AuthFailure::Malformed(why));
-            }
+            Err(why) => return state.malformed(why),
         };
         let verdict = match bearer_token(auth) {
             Some(token) => store.check_bearer(authzid.as_deref(), token),
             None => Ok(None),
         };
-        match verdict {
-            Ok(Some(authcid)) => {
-                self.state = State::Done;
-                authorize(store, &authcid, authzid.as_deref())
-            }
-            Ok(None) => {
-                self.state = State::ErrorSent;
-                ServerStep::Challenge(self.error_json())
-            }
-            Err(e) => {
-                self.state = State::Done;
-                ServerStep::Failure(e.into())
-            }
-        }
+        state.conclude(verdict, authzid.as_deref(), store, || self.error_json())
     }
 }
 
@@ -351,21 +325,10 @@ impl ServerMechanism for OAuthBearerServer {
     }
 
     fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
-        match (self.state, response) {
-            (State::Start, None) => {
-                self.state = State::Waiting;
-                ServerStep::Challenge(Vec::new())
-            }
-            (State::Start | State::Waiting, Some(message)) => self.check(message, store),
-            (State::ErrorSent, _) => {
-                self.state = State::Done;
-                ServerStep::Failure(AuthFailure::BadCredentials)
-            }
-            (State::Waiting, None) | (State::Done, _) => {
-                self.state = State::Done;
-                SPENT
-            }
-        }
+        let mut state = self.state;
+        let step = state.step(response, |state, message| self.check(state, message, store));
+        self.state = state;
+        step
     }
 }
 

@@ -2,9 +2,10 @@
 //! `user=U \x01 auth=Bearer T \x01 \x01`; on a bad token the server sends a base64 JSON
 //! error challenge, the client answers with an empty response (IMPL-11), the server fails.
 
+use super::bearer::{BearerClientState, BearerState};
 use super::{
-    authorize, json_escape, parse_name, valid_name, AuthFailure, ClientMechanism, CredentialStore,
-    SaslError, ServerMechanism, ServerStep, SPENT,
+    json_escape, parse_name, valid_name, ClientMechanism, CredentialStore, SaslError,
+    ServerMechanism, ServerStep,
 };
 use crate::secret::Secret;
 use alloc::string::String;
@@ -20,13 +21,6 @@ pub(crate) fn valid_token(token: &[u8]) -> bool {
 pub(crate) fn bearer_token(auth: &[u8]) -> Option<&[u8]> {
     let (scheme, token) = auth.split_at_checked(7)?;
     (scheme.eq_ignore_ascii_case(b"Bearer ") && valid_token(token)).then_some(token)
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum ClientState {
-    Start,
-    Sent,
-    Answered,
 }
 
 /// The client side of `XOAUTH2`. Cleartext (a bearer token): use it over TLS only.
@@ -46,7 +40,7 @@ pub struct XOAuth2Client {
     user: String,
     token: Secret<Vec<u8>>,
     two_step: bool,
-    state: ClientState,
+    state: BearerClientState,
     error: Option<Vec<u8>>,
 }
 
@@ -65,7 +59,7 @@ impl XOAuth2Client {
             user: String::from(user),
             token,
             two_step: false,
-            state: ClientState::Start,
+            state: BearerClientState::Start,
             error: None,
         })
     }
@@ -77,8 +71,7 @@ impl XOAuth2Client {
         self
     }
 
-    fn message(&mut self) -> Secret<Vec<u8>> {
-        self.state = ClientState::Sent;
+    fn message(&self) -> Secret<Vec<u8>> {
         let token = self.token.expose_secret();
         let mut msg = Vec::with_capacity(self.user.len() + token.len() + 22);
         msg.extend_from_slice(b"user=");
@@ -100,26 +93,26 @@ impl ClientMechanism for XOAuth2Client {
     }
 
     fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        if self.state != ClientState::Start {
-            return Err(SaslError::UnexpectedChallenge);
-        }
-        Ok(Some(self.message()))
+        let mut state = self.state;
+        let out = state.initial_response(|| self.message());
+        self.state = state;
+        out
     }
 
     fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        match self.state {
-            ClientState::Start if challenge.is_empty() => Ok(self.message()),
-            ClientState::Start => Err(SaslError::MalformedChallenge(
-                "XOAUTH2 challenge before the initial response",
-            )),
-            ClientState::Sent => {
-                // XO-3: an error report; IMPL-11: answer with an empty response.
-                self.error = Some(challenge.to_vec());
-                self.state = ClientState::Answered;
-                Ok(Secret::new(Vec::new()))
-            }
-            ClientState::Answered => Err(SaslError::UnexpectedChallenge),
-        }
+        let mut state = self.state;
+        let mut error = self.error.take();
+        // XO-3: an error report; IMPL-11: answer with an empty response.
+        let out = state.respond(
+            challenge,
+            || self.message(),
+            &mut error,
+            b"",
+            "XOAUTH2 challenge before the initial response",
+        );
+        self.state = state;
+        self.error = error;
+        out
     }
 
     fn separate_initial_response(&self) -> bool {
@@ -131,14 +124,6 @@ impl ClientMechanism for XOAuth2Client {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Start,
-    Waiting,
-    ErrorSent,
-    Done,
-}
-
 /// The server side of `XOAUTH2`, checking through [`CredentialStore::check_bearer`].
 ///
 /// A message that does not parse fails at once. A token the store refuses gets the JSON
@@ -147,7 +132,7 @@ enum State {
 #[derive(Debug, Clone)]
 pub struct XOAuth2Server {
     scope: Option<String>,
-    state: State,
+    state: BearerState,
 }
 
 impl XOAuth2Server {
@@ -155,7 +140,7 @@ impl XOAuth2Server {
     pub fn new() -> Self {
         XOAuth2Server {
             scope: None,
-            state: State::Start,
+            state: BearerState::Start,
         }
     }
 
@@ -176,12 +161,14 @@ impl XOAuth2Server {
         json.into_bytes()
     }
 
-    fn check(&mut self, message: &[u8], store: &dyn CredentialStore) -> ServerStep {
+    fn check(
+        &self,
+        state: &mut BearerState,
+        message: &[u8],
+        store: &dyn CredentialStore,
+    ) -> ServerStep {
         let Some(body) = message.strip_suffix(b"\x01\x01") else {
-            self.state = State::Done;
-            return ServerStep::Failure(AuthFailure::Malformed(
-                "XOAUTH2 message must end with ^A^A",
-            ));
+            return state.malformed("XOAUTH2 message must end with ^A^A");
         };
         let mut user = None;
         let mut auth = None;
@@ -193,27 +180,13 @@ impl XOAuth2Server {
             }
         }
         let (Some(user), Some(auth)) = (user.and_then(parse_name), auth) else {
-            self.state = State::Done;
-            return ServerStep::Failure(AuthFailure::Malformed("XOAUTH2 needs user= and auth="));
+            return state.malformed("XOAUTH2 needs user= and auth=");
         };
         let verdict = match bearer_token(auth) {
             Some(token) => store.check_bearer(Some(user), token),
             None => Ok(None),
         };
-        match verdict {
-            Ok(Some(authcid)) => {
-                self.state = State::Done;
-                authorize(store, &authcid, Some(user))
-            }
-            Ok(None) => {
-                self.state = State::ErrorSent;
-                ServerStep::Challenge(self.error_json())
-            }
-            Err(e) => {
-                self.state = State::Done;
-                ServerStep::Failure(e.into())
-            }
-        }
+        state.conclude(verdict, Some(user), store, || self.error_json())
     }
 }
 
@@ -233,20 +206,9 @@ impl ServerMechanism for XOAuth2Server {
     }
 
     fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
-        match (self.state, response) {
-            (State::Start, None) => {
-                self.state = State::Waiting;
-                ServerStep::Challenge(Vec::new())
-            }
-            (State::Start | State::Waiting, Some(message)) => self.check(message, store),
-            (State::ErrorSent, _) => {
-                self.state = State::Done;
-                ServerStep::Failure(AuthFailure::BadCredentials)
-            }
-            (State::Waiting, None) | (State::Done, _) => {
-                self.state = State::Done;
-                SPENT
-            }
-        }
+        let mut state = self.state;
+        let step = state.step(response, |state, message| self.check(state, message, store));
+        self.state = state;
+        step
     }
 }

@@ -1,0 +1,494 @@
+//! Replies coming in: the command at the head of the queue decides how each is
+//! read (SPEC.md §7), listings are parsed and bounded, bodies stream through the
+//! dot decoder, and AUTH continuations are answered through the mechanism.
+
+use super::*;
+
+impl Client {
+    /// The next thing that happened, `Ok(None)` when more input is needed, or an
+    /// error. After a fatal error ([`ClientError::is_fatal`]) the same error comes
+    /// back on every call and no event follows. A non-fatal error leaves the
+    /// session going: call again for the next event.
+    pub fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
+        if let Some(fatal) = &self.fatal {
+            return Err(fatal.clone());
+        }
+        if let Some(error) = self.queued_errors.pop_front() {
+            return Err(error);
+        }
+        let result = match self.step() {
+            Ok(None) if self.eof => self.at_eof(),
+            other => other,
+        };
+        match result {
+            Err(error) if error.is_fatal() => {
+                self.fail(error.clone());
+                Err(error)
+            }
+            other => other,
+        }
+    }
+
+    /// The input is exhausted and the connection closed.
+    fn at_eof(&self) -> Result<Option<Event>, ClientError> {
+        let clean = self.phase == Phase::Closed
+            && self.pending.is_empty()
+            && self.input.is_empty()
+            && !self.framer.is_discarding();
+        if clean {
+            Ok(None)
+        } else {
+            Err(ClientError::ConnectionClosed {
+                id: self.pending.front().map(|p| p.id),
+            })
+        }
+    }
+
+    fn step(&mut self) -> Result<Option<Event>, ClientError> {
+        loop {
+            match &mut self.reading {
+                Reading::Body {
+                    id,
+                    decoder,
+                    over_limit,
+                    skipping,
+                } => {
+                    let id = *id;
+                    if *over_limit {
+                        *over_limit = false;
+                        *skipping = true;
+                        return Err(self.body_too_large(id));
+                    }
+                    match decoder.decode(&mut self.input) {
+                        Ok(BodyPiece::Data(mut data)) => {
+                            if *skipping {
+                                continue;
+                            }
+                            if let Some(limit) = self.config.max_body {
+                                let total = decoder.body_len();
+                                if total > limit {
+                                    // Hand out exactly `limit` octets, whatever the
+                                    // split, then the error.
+                                    let before = total.saturating_sub(data.len() as u64);
+                                    let keep = usize::try_from(limit.saturating_sub(before))
+                                        .unwrap_or(0)
+                                        .min(data.len());
+                                    if keep == 0 {
+                                        *skipping = true;
+                                        return Err(self.body_too_large(id));
+                                    }
+                                    data.truncate(keep);
+                                    *over_limit = true;
+                                }
+                            }
+                            return Ok(Some(Event::BodyChunk { id, data }));
+                        }
+                        Ok(BodyPiece::End) => {
+                            let size = decoder.body_len();
+                            let skipped = *skipping;
+                            self.pending.pop_front();
+                            self.reading = Reading::Lines;
+                            self.framer.reset();
+                            if skipped {
+                                continue;
+                            }
+                            return Ok(Some(Event::BodyEnd { id, size }));
+                        }
+                        Ok(BodyPiece::NeedMore) => return Ok(None),
+                        // The decoder has no limit of its own; should it report
+                        // one, it is the same condition.
+                        Err(_) => {
+                            *skipping = true;
+                            return Err(self.body_too_large(id));
+                        }
+                    }
+                }
+                Reading::Listing { .. } => {
+                    if let Some(event) = self.listing_line()? {
+                        return Ok(Some(event));
+                    }
+                    if matches!(self.reading, Reading::Listing { .. }) {
+                        return Ok(None);
+                    }
+                    // The listing ended with nothing to report; go on.
+                }
+                Reading::Lines => {
+                    match self.phase {
+                        // QUIT was answered: nothing more may come (the same error
+                        // whether the bytes came with the reply or after it).
+                        Phase::Closed if !self.input.is_empty() => {
+                            return Err(ClientError::InputAfterClose)
+                        }
+                        Phase::Closed | Phase::TlsHandshake => return Ok(None),
+                        _ => {}
+                    }
+                    let sasl = self.pending.front().is_some_and(|p| p.kind == Kind::Auth);
+                    let limit = if sasl {
+                        self.config.max_sasl_line
+                    } else {
+                        self.config.max_line
+                    };
+                    if self.framer.config().max_line != limit {
+                        let cfg = self.framer.config();
+                        self.framer.set_config(FramingConfig {
+                            max_line: limit,
+                            ..cfg
+                        });
+                    }
+                    let start = self.received.saturating_sub(self.input.len() as u64);
+                    let line = match self.framer.next_line(&mut self.input) {
+                        Ok(Some(line)) => line,
+                        Ok(None) => return Ok(None),
+                        Err(error) => {
+                            return Err(ClientError::Framing {
+                                id: self.pending.front().map(|p| p.id),
+                                error,
+                            })
+                        }
+                    };
+                    if let Some(event) = self.on_line(&line.bytes, start)? {
+                        return Ok(Some(event));
+                    }
+                }
+            }
+        }
+    }
+
+    fn body_too_large(&self, id: CommandId) -> ClientError {
+        ClientError::BodyTooLarge {
+            id,
+            limit: self.config.max_body.unwrap_or(u64::MAX),
+        }
+    }
+
+    /// The options the reply parsers use for the reply at the head of the queue.
+    fn reply_options(&self, xtnd: bool) -> ReplyOptions {
+        let mut options = self.config.reply_options;
+        // IMPL-15: `+ OK` only for XTND.
+        options.spaced_status &= xtnd;
+        options.bboard_scan = self.bboard;
+        options
+    }
+
+    /// Reads listing lines until the terminator or the end of the input.
+    fn listing_line(&mut self) -> Result<Option<Event>, ClientError> {
+        let options = self.reply_options(false);
+        loop {
+            let next = self.framer.next_line(&mut self.input);
+            let Reading::Listing {
+                id,
+                listing,
+                lines,
+                bytes,
+                overflowed,
+                malformed,
+            } = &mut self.reading
+            else {
+                return Ok(None);
+            };
+            let id = *id;
+            let line = match next {
+                Ok(Some(line)) => line,
+                Ok(None) => return Ok(None),
+                Err(_) => {
+                    // A line too long or badly ended: skipped; the listing goes on.
+                    *malformed = true;
+                    continue;
+                }
+            };
+            let content: &[u8] = &line.bytes;
+            if content == b"." {
+                let overflowed = *overflowed;
+                let malformed = *malformed;
+                let done = core::mem::replace(&mut self.reading, Reading::Lines);
+                self.pending.pop_front();
+                let Reading::Listing { listing, .. } = done else {
+                    return Ok(None);
+                };
+                if overflowed {
+                    return Err(ClientError::ListingTooLarge {
+                        id,
+                        max_lines: self.config.max_listing_lines,
+                        max_bytes: self.config.max_listing_bytes,
+                    });
+                }
+                let event = listing.into_event(id);
+                if let Event::Capabilities { capabilities, .. } = &event {
+                    self.capabilities = Some(capabilities.clone());
+                    self.capabilities_after_login = self.phase == Phase::Transaction;
+                    if self.config.require_tls && !self.tls && !self.has_capability(b"STLS") {
+                        self.queued_errors.push_back(ClientError::StlsNotOffered);
+                    }
+                }
+                if malformed {
+                    self.queued_errors
+                        .push_front(ClientError::BadListingLine { id });
+                }
+                return Ok(Some(event));
+            }
+            if *overflowed {
+                continue;
+            }
+            // R1939-13: a line starting with "." loses that dot.
+            let content = content.strip_prefix(b".").unwrap_or(content);
+            *lines += 1;
+            *bytes = bytes.saturating_add(content.len());
+            if *lines > self.config.max_listing_lines || *bytes > self.config.max_listing_bytes {
+                *overflowed = true;
+                // Drop what was gathered: the listing is reported as an error.
+                listing.clear();
+            } else if !listing.push(content, &options) {
+                *malformed = true;
+            }
+        }
+    }
+
+    /// A status line or an AUTH continuation.
+    fn on_line(&mut self, line: &[u8], start: u64) -> Result<Option<Event>, ClientError> {
+        if self.phase == Phase::Greeting {
+            return self.on_greeting(line).map(Some);
+        }
+        let Some(head) = self.pending.front() else {
+            return Err(ClientError::Unsolicited { len: line.len() });
+        };
+        // The reply must have arrived after its command (or, in AUTH, the client's
+        // last line) went out: anything earlier was sent before the server could
+        // have seen it.
+        if start < head.received_at_send {
+            return Err(ClientError::Unsolicited { len: line.len() });
+        }
+        let id = head.id;
+        let kind = head.kind;
+        let xtnd = head.xtnd;
+        let options = self.reply_options(xtnd.is_some());
+        let status = match StatusLine::parse_with(line, &options) {
+            Ok(status) => status,
+            Err(_) if kind == Kind::Auth && line.first() == Some(&b'+') => {
+                return self.on_continuation(id, line);
+            }
+            Err(_) if line.starts_with(b"+ ") || line == b"+" => {
+                return Err(ClientError::UnexpectedContinuation { id })
+            }
+            Err(_) => return Err(ClientError::BadStatusLine { id: Some(id) }),
+        };
+        // Multi-line replies keep their command at the head until the terminator.
+        let multi_line = matches!(kind, Kind::Capa | Kind::Listing(_) | Kind::Body);
+        if status.is_err() || !multi_line {
+            self.pending.pop_front();
+        }
+        self.user_accepted = kind == Kind::User && status.is_ok();
+        if status.is_err() {
+            return self.on_negative(id, kind, status);
+        }
+        Ok(Some(match kind {
+            Kind::Single | Kind::User => Event::Status { id, line: status },
+            Kind::Login => {
+                self.phase = Phase::Transaction;
+                Event::Status { id, line: status }
+            }
+            Kind::Auth => {
+                self.phase = Phase::Transaction;
+                if let Some(mut flow) = self.auth.take() {
+                    if flow.cancelled {
+                        // `+OK` after `*` breaks R5034-6: logged in by an exchange the
+                        // client gave up on.
+                        return Err(ClientError::ServerUnverified {
+                            id,
+                            reason: SaslError::Incomplete,
+                        });
+                    }
+                    if flow.deferred.is_some() {
+                        // `+OK` before the initial response was even sent.
+                        return Err(ClientError::ServerUnverified {
+                            id,
+                            reason: SaslError::Incomplete,
+                        });
+                    }
+                    if let Err(reason) = flow.mechanism.finish() {
+                        return Err(ClientError::ServerUnverified { id, reason });
+                    }
+                }
+                Event::Status { id, line: status }
+            }
+            Kind::Utf8 => {
+                self.utf8 = true;
+                Event::Status { id, line: status }
+            }
+            Kind::LangSelect => match LanguageListing::parse(status.text().as_bytes()) {
+                Ok(language) => Event::Language {
+                    id,
+                    line: status,
+                    language,
+                },
+                Err(_) => return Err(ClientError::MalformedReply { id, line: status }),
+            },
+            Kind::Quit => {
+                self.phase = Phase::Closed;
+                Event::Closed { id, line: status }
+            }
+            Kind::Stls => {
+                self.phase = Phase::TlsHandshake;
+                if !self.input.is_empty() {
+                    // IMPL-13, TV-8: plaintext after the +OK is never POP3. The
+                    // bytes are dropped unparsed and the machine stops; the error
+                    // follows this event whatever the split of the input.
+                    self.fail(ClientError::DataAfterStls);
+                }
+                Event::StartTls { id }
+            }
+            Kind::Stat => match DropListing::parse_with(status.text().as_bytes(), &options) {
+                Ok(drop) => Event::Stat {
+                    id,
+                    line: status,
+                    drop,
+                },
+                Err(_) => return Err(ClientError::MalformedReply { id, line: status }),
+            },
+            Kind::ScanOne => match ScanListing::parse_with(status.text().as_bytes(), &options) {
+                Ok(scan) => Event::ScanOne {
+                    id,
+                    line: status,
+                    scan,
+                },
+                Err(_) => return Err(ClientError::MalformedReply { id, line: status }),
+            },
+            Kind::UidOne => match UidListing::parse_with(status.text().as_bytes(), &options) {
+                Ok(uid) => Event::UidOne {
+                    id,
+                    line: status,
+                    uid,
+                },
+                Err(_) => return Err(ClientError::MalformedReply { id, line: status }),
+            },
+            Kind::Capa | Kind::Listing(_) => {
+                let listing = match kind {
+                    Kind::Listing(listing) => listing,
+                    _ => ListingKind::Capa,
+                };
+                if listing == ListingKind::Groups && xtnd == Some(XtndKind::OpensGroup) {
+                    self.bboard = true;
+                }
+                self.reading = Reading::Listing {
+                    id,
+                    listing: Listing::new(listing),
+                    lines: 0,
+                    bytes: 0,
+                    overflowed: false,
+                    malformed: false,
+                };
+                return Ok(None);
+            }
+            Kind::Body => {
+                self.reading = Reading::Body {
+                    id,
+                    // The machine applies `max_body` itself, so that exactly the
+                    // limit is handed out whatever the split.
+                    decoder: BodyDecoder::new(self.config.decoder()),
+                    over_limit: false,
+                    skipping: false,
+                };
+                Event::BodyStart { id, line: status }
+            }
+        }))
+    }
+
+    fn on_negative(
+        &mut self,
+        id: CommandId,
+        kind: Kind,
+        line: StatusLine,
+    ) -> Result<Option<Event>, ClientError> {
+        match kind {
+            Kind::Auth => self.auth = None,
+            Kind::Quit => {
+                self.phase = Phase::Closed;
+                return Ok(Some(Event::Closed { id, line }));
+            }
+            Kind::Stls if self.config.require_tls => {
+                return Err(ClientError::StlsRefused { id, line });
+            }
+            // R2449-7: a server without CAPA has no STLS either (R2595-2).
+            Kind::Capa if self.config.require_tls && !self.tls => {
+                self.queued_errors.push_back(ClientError::StlsNotOffered);
+            }
+            _ => {}
+        }
+        Ok(Some(Event::Status { id, line }))
+    }
+
+    fn on_greeting(&mut self, line: &[u8]) -> Result<Event, ClientError> {
+        let options = self.reply_options(false);
+        match Greeting::parse_with(line, &options) {
+            Ok(greeting) => {
+                // R1939-28: the timestamp must be an RFC 822 msg-id; a malformed
+                // one is dropped, so APOP is refused (E-7).
+                self.timestamp = greeting
+                    .timestamp()
+                    .and_then(|ts| Timestamp::parse(ts).ok());
+                self.phase = Phase::Authorization;
+                Ok(Event::Greeting {
+                    apop: self.timestamp.is_some(),
+                    greeting,
+                })
+            }
+            Err(_) => Err(ClientError::GreetingRefused {
+                line: StatusLine::parse_with(line, &options).ok(),
+            }),
+        }
+    }
+
+    fn on_continuation(
+        &mut self,
+        id: CommandId,
+        line: &[u8],
+    ) -> Result<Option<Event>, ClientError> {
+        let Some(flow) = self.auth.as_mut().filter(|flow| flow.id == id) else {
+            return Err(ClientError::UnexpectedContinuation { id });
+        };
+        if flow.cancelled {
+            return Err(ClientError::UnexpectedContinuation { id });
+        }
+        let payload = match line.strip_prefix(b"+ ") {
+            Some(rest) => rest,
+            // IMPL-12: "+" alone is an empty challenge too.
+            None if line == b"+" => &[][..],
+            None => return Err(ClientError::BadStatusLine { id: Some(id) }),
+        };
+        let answer = match sasl::decode_base64(payload) {
+            Ok(challenge) => match flow.deferred.take() {
+                // R5034-8: the initial response follows the empty challenge.
+                Some(ir) if challenge.is_empty() => Ok(ir),
+                Some(_) => Err(SaslError::MalformedChallenge(
+                    "a non-empty challenge where the initial response was due",
+                )),
+                None => flow.mechanism.respond(&challenge),
+            },
+            Err(e) => Err(e),
+        };
+        let result = match answer {
+            Ok(response) => {
+                self.output
+                    .extend_from_slice(&sasl::encode_base64(response.expose_secret()));
+                self.output.extend_from_slice(b"\r\n");
+                Ok(None)
+            }
+            Err(reason) => {
+                // R5034-6, R5034-10: cancel; the server answers `-ERR`.
+                flow.cancelled = true;
+                self.output.extend_from_slice(b"*\r\n");
+                if reason == SaslError::ServerSignatureMismatch {
+                    // RFC 5802: a server that cannot prove itself is not the
+                    // server; the session must not go on.
+                    Err(ClientError::ServerUnverified { id, reason })
+                } else {
+                    Err(ClientError::Sasl { id, reason })
+                }
+            }
+        };
+        // The server's next line answers the line just written.
+        if let Some(head) = self.pending.front_mut() {
+            head.received_at_send = self.received;
+        }
+        result
+    }
+}
