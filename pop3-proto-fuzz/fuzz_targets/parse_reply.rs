@@ -54,6 +54,7 @@ fn options(u: &mut Unstructured<'_>) -> ReplyOptions {
         missing_space: bits & 4 != 0,
         bare_continuation: bits & 8 != 0,
         collapse_spaces: bits & 16 != 0,
+        wordy_stat: bits & 64 != 0,
         bboard_scan: bits & 32 != 0,
     }
 }
