@@ -2,6 +2,9 @@
 //! converted when configured, TOP cut, a CRLF after a last line without one), the
 //! wire holds exactly one terminator, at its end, and `wire_len` is exact.
 //!
+//! The copying API (`push_copy`, `finish_copy`, `stuff_into`) must give the same
+//! bytes as the zero-copy one.
+//!
 //! Invariants: the stuffed wire decodes (strictly) to the reference's sent message
 //! and the terminator is its last line; the output is the same however the message
 //! is split into `push` calls, and for `WireLen` too; `wire_len(x)` equals the
@@ -13,9 +16,24 @@ use arbitrary::Unstructured;
 use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
 use pop3_proto::dot::{
-    stuff, wire_len, BodyDecoder, BodyPiece, DecoderConfig, StuffConfig, Stuffer, WireLen,
+    stuff, stuff_into, wire_len, BodyDecoder, BodyPiece, DecoderConfig, StuffConfig, Stuffer,
+    WireLen,
 };
 use pop3_proto_fuzz::{cuts, pieces, reference_sent};
+
+/// The same through the copying API (`push_copy` / `finish_copy`).
+fn stuff_chunks_copy(config: StuffConfig, chunks: &[&[u8]]) -> Vec<u8> {
+    let mut stuffer = Stuffer::new(config);
+    let mut out = BytesMut::new();
+    for chunk in chunks {
+        stuffer.push_copy(chunk, &mut out);
+    }
+    stuffer.finish_copy(&mut out);
+    let n = out.len();
+    stuffer.finish_copy(&mut out);
+    assert_eq!(out.len(), n, "finish_copy twice adds nothing");
+    out.to_vec()
+}
 
 fn stuff_chunks(config: StuffConfig, chunks: &[&[u8]]) -> Vec<u8> {
     let mut stuffer = Stuffer::new(config);
@@ -91,6 +109,14 @@ fuzz_target!(|data: &[u8]| {
     let cut = cuts(&mut su, message.len(), 16);
     let chunks = pieces(message, &cut);
     assert_eq!(stuff_chunks(config, &chunks), wire, "cuts {cut:?}");
+    assert_eq!(
+        stuff_chunks_copy(config, &chunks),
+        wire,
+        "push_copy, cuts {cut:?}"
+    );
+    let mut into = BytesMut::new();
+    stuff_into(message, config, &mut into);
+    assert_eq!(&into[..], &wire[..], "stuff_into");
     let mut counter = WireLen::new(config);
     for chunk in &chunks {
         counter.push(chunk);
@@ -99,5 +125,10 @@ fuzz_target!(|data: &[u8]| {
     if message.len() <= 200 {
         let ones: Vec<&[u8]> = message.chunks(1).collect();
         assert_eq!(stuff_chunks(config, &ones), wire, "one byte at a time");
+        assert_eq!(
+            stuff_chunks_copy(config, &ones),
+            wire,
+            "push_copy, one byte at a time"
+        );
     }
 });
