@@ -52,7 +52,7 @@ fn n(k: u32) -> MessageNumber {
 }
 
 fn menu(u: &mut Unstructured<'_>) -> arbitrary::Result<Command> {
-    let k = (u.int_in_range(1u32..=3)?) as u32;
+    let k = u.int_in_range(1u32..=3)?;
     Ok(match u.int_in_range(0u8..=22)? {
         0 => Command::User(Username::new("mrose").expect("valid")),
         1 => Command::Pass(Password::new("tanstaaf").expect("valid")),

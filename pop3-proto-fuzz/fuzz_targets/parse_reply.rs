@@ -116,14 +116,14 @@ fuzz_target!(|data: &[u8]| {
                 line,
                 Greeting::parse_with,
                 &options,
-                |g| encoded(g),
+                encoded,
                 Greeting::parse,
             ),
             Pending::Single => check(
                 line,
                 StatusLine::parse_with,
                 &options,
-                |s| encoded(s),
+                encoded,
                 StatusLine::parse,
             ),
             Pending::Stat | Pending::ListOne | Pending::UidlOne => {
@@ -166,14 +166,14 @@ fuzz_target!(|data: &[u8]| {
                 line,
                 |l, _| Capability::parse(l),
                 &options,
-                |c| encoded(c),
+                encoded,
                 Capability::parse,
             ),
             Pending::List => check(
                 line,
                 ScanListing::parse_with,
                 &options,
-                |s| encoded(s),
+                encoded,
                 // A MAXIMA field is there exactly when the value has one.
                 |l| {
                     let bboard = ReplyOptions {
@@ -187,21 +187,21 @@ fuzz_target!(|data: &[u8]| {
                 line,
                 UidListing::parse_with,
                 &options,
-                |s| encoded(s),
+                encoded,
                 UidListing::parse,
             ),
             Pending::Lang => check(
                 line,
                 |l, _| LanguageListing::parse(l),
                 &options,
-                |s| encoded(s),
+                encoded,
                 LanguageListing::parse,
             ),
             Pending::XtndBboards => check(
                 line,
                 GroupListing::parse_with,
                 &options,
-                |s| encoded(s),
+                encoded,
                 GroupListing::parse,
             ),
             Pending::Auth => {
@@ -210,7 +210,7 @@ fuzz_target!(|data: &[u8]| {
                         line,
                         Continuation::parse_with,
                         &options,
-                        |c| encoded(c),
+                        encoded,
                         Continuation::parse,
                     )
                 } else {
@@ -218,7 +218,7 @@ fuzz_target!(|data: &[u8]| {
                         line,
                         StatusLine::parse_with,
                         &options,
-                        |s| encoded(s),
+                        encoded,
                         StatusLine::parse,
                     )
                 }

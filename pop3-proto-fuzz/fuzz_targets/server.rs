@@ -484,7 +484,7 @@ impl<'a> Run<'a> {
 }
 
 /// Reads one status line from the front of `out`; checks it.
-fn status_line<'o>(out: &mut &'o [u8], what: &str) -> StatusLine {
+fn status_line(out: &mut &[u8], what: &str) -> StatusLine {
     let (lines, _) = crlf_lines(out);
     let line = *lines
         .first()
@@ -502,7 +502,7 @@ fn status_line<'o>(out: &mut &'o [u8], what: &str) -> StatusLine {
 
 /// Reads a multi-line body through its terminator; returns its lines (un-stuffed)
 /// and the decoded body.
-fn body<'o>(out: &mut &'o [u8]) -> Vec<u8> {
+fn body(out: &mut &[u8]) -> Vec<u8> {
     let mut decoder = BodyDecoder::new(DecoderConfig::STRICT);
     let mut buf = BytesMut::from(*out);
     let mut body = Vec::new();
@@ -707,7 +707,12 @@ fuzz_target!(|data: &[u8]| {
 
     assert_eq!(b.events, a.events, "same events for both splits");
     if b.output != a.output {
-        let at = a.output.iter().zip(&b.output).position(|(x, y)| x != y).unwrap_or(a.output.len().min(b.output.len()));
+        let at = a
+            .output
+            .iter()
+            .zip(&b.output)
+            .position(|(x, y)| x != y)
+            .unwrap_or(a.output.len().min(b.output.len()));
         let from = at.saturating_sub(120);
         panic!(
             "same output for both splits: first difference at {at}\ncut: {}\nlines: {}",
