@@ -466,7 +466,13 @@ impl Server {
             caps.push(Capability::Uidl);
         }
         if let Some(text) = &self.config.implementation {
-            caps.push(Capability::Implementation(text.clone()));
+            // R2449-4: a capability line is 512 octets at most, CRLF included.
+            let room = StatusLine::MAX_LEN - "IMPLEMENTATION ".len() - 2;
+            let cut = text.as_bytes().get(..room).map(Text::new);
+            caps.push(Capability::Implementation(match cut {
+                Some(Ok(cut)) => cut,
+                _ => text.clone(),
+            }));
         }
         if self.config.auth_resp_code {
             caps.push(Capability::AuthRespCode);

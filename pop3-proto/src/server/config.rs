@@ -19,7 +19,8 @@ pub struct ServerConfig {
     pub max_sasl_line: usize,
     /// Most octets of input kept while the host is answering a command (pipelined
     /// commands wait here); past it [`Server::enqueue_input`](super::Server::enqueue_input)
-    /// refuses more until the host catches up.
+    /// refuses more until the host catches up. The bound in force is never below
+    /// `max_command_line` or `max_sasl_line`, so one whole line always fits.
     pub max_buffered_input: usize,
     /// Most octets of replies waiting to be written before the machine stops
     /// reading further pipelined commands: [`Server::next_event`](super::Server::next_event)

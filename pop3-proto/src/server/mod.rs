@@ -352,9 +352,12 @@ impl Server {
     // ----- input and output -----
 
     fn input_limit(&self) -> usize {
+        // At least one whole line of either kind: a smaller buffer could hold a
+        // partial command it may never complete (found by the server fuzz target).
         self.config
             .max_buffered_input
             .max(self.config.max_sasl_line)
+            .max(self.config.max_command_line)
     }
 
     /// Takes bytes read from the client. Refuses them (and keeps none) when they
@@ -458,6 +461,7 @@ impl Server {
     // ----- replies -----
 
     fn line(&mut self, status: Status, code: Option<&ResponseCode>, text: &[u8]) {
+        let start = self.staging.len();
         self.staging.put_slice(match status {
             Status::Ok => b"+OK",
             Status::Err => b"-ERR",
@@ -466,6 +470,12 @@ impl Server {
             self.staging.put_u8(b' ');
             self.staging.put_slice(format!("{code}").as_bytes());
         }
+        // R1939-9: a text from the configuration (the signoff, a language's name)
+        // is cut so that the line fits in 512 octets (found by the server fuzz
+        // target).
+        let used = self.staging.len() - start;
+        let room = StatusLine::MAX_LEN.saturating_sub(used + 1 + 2);
+        let text = text.get(..room.min(text.len())).unwrap_or_default();
         if !text.is_empty() {
             self.staging.put_u8(b' ');
             self.staging.put_slice(text);
