@@ -129,15 +129,11 @@ impl Session {
             | Event::Closed { line, .. } => Some(line.to_vec()),
             Event::StartTls { .. } => Some(b"+OK (begin TLS)\r\n".to_vec()),
             Event::Capabilities { capabilities, .. } => {
-                let mut v = b"+OK capabilities:".to_vec();
-                for c in capabilities {
-                    v.push(b' ');
-                    let mut enc = c.to_vec();
-                    enc.truncate(enc.len().saturating_sub(2));
-                    v.extend_from_slice(&enc.replace_spaces());
-                }
-                v.extend_from_slice(b"\r\n");
-                Some(v)
+                let tags: Vec<String> = capabilities
+                    .iter()
+                    .map(|c| String::from_utf8_lossy(c.tag()).into_owned())
+                    .collect();
+                Some(format!("+OK capabilities: {}\r\n", tags.join(", ")).into_bytes())
             }
             Event::ScanListing { listing, .. } => {
                 Some(format!("+OK scan listing of {} messages\r\n", listing.len()).into_bytes())
@@ -170,18 +166,6 @@ impl Session {
                 Err(e) => return Err(protocol(e)),
             }
         }
-    }
-}
-
-trait ReplaceSpaces {
-    fn replace_spaces(&self) -> Vec<u8>;
-}
-
-impl ReplaceSpaces for Vec<u8> {
-    fn replace_spaces(&self) -> Vec<u8> {
-        self.iter()
-            .map(|&b| if b == b' ' { b'=' } else { b })
-            .collect()
     }
 }
 

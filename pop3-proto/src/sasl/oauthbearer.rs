@@ -196,7 +196,7 @@ impl ClientMechanism for OAuthBearerClient {
 /// `auth=`) fails at once. An `auth=` value that is not a valid `Bearer` token, or a token the
 /// store refuses, gets the JSON error challenge (`{"status":"invalid_token",...}`,
 /// R7628-2); whatever the client answers then (normally `\x01`), the exchange fails with
-/// [`AuthFailure::BadCredentials`]. `host=`, `port=` and unknown keys are ignored.
+/// [`AuthFailure::BadCredentials`](super::AuthFailure::BadCredentials). `host=`, `port=` and unknown keys are ignored.
 #[derive(Debug, Clone)]
 pub struct OAuthBearerServer {
     scope: Option<String>,

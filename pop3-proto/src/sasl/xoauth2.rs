@@ -128,7 +128,7 @@ impl ClientMechanism for XOAuth2Client {
 ///
 /// A message that does not parse fails at once. A token the store refuses gets the JSON
 /// error challenge of XO-3 (`{"status":"401","schemes":"bearer","scope":...}`); whatever the
-/// client answers then, the exchange fails with [`AuthFailure::BadCredentials`].
+/// client answers then, the exchange fails with [`AuthFailure::BadCredentials`](super::AuthFailure::BadCredentials).
 #[derive(Debug, Clone)]
 pub struct XOAuth2Server {
     scope: Option<String>,
