@@ -16,8 +16,9 @@ use criterion::{
 use memchr::memmem::Finder;
 use pop3_proto::dot::{stuff, wire_len, BodyDecoder, DecoderConfig, StuffConfig, Stuffer};
 use pop3_proto_benches::{
-    capped, decode_bytesmut, decode_chunks, full, memmem_scan, message, naive_unstuff,
-    peer_pop3_codec, peer_rfc1939, plain_copy, response, wire, Kind, DEFAULT_SIZE, KIB, MIB,
+    capped, decode_bytesmut, decode_chunks, decode_slices, full, memmem_scan, message,
+    naive_unstuff, peer_pop3_codec, peer_rfc1939, plain_copy, response, wire, Kind, DEFAULT_SIZE,
+    KIB, MIB,
 };
 
 /// Inputs decoded in 1-byte chunks are capped at this size: the cost per byte is what
@@ -79,6 +80,12 @@ fn decode_group(c: &mut Criterion, kind: Kind) {
         group.bench_function(BenchmarkId::new("pop3-proto", chunk_name(chunk)), |b| {
             b.iter(|| decode_chunks(&mut decoder, black_box(&wire_bytes), chunk))
         });
+    }
+    for chunk in [64 * KIB, usize::MAX] {
+        group.bench_function(
+            BenchmarkId::new("pop3-proto-slices", chunk_name(chunk)),
+            |b| b.iter(|| decode_slices(&mut decoder, black_box(&wire_vec), chunk)),
+        );
     }
     let mut buf = BytesMut::with_capacity(128 * KIB);
     group.bench_function(BenchmarkId::new("pop3-proto-bytesmut", "64KiB"), |b| {

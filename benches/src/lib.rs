@@ -12,7 +12,7 @@
 //! `POP3_BENCH_FULL=1` adds the 256 MiB point to the scaling group.
 
 use bytes::Bytes;
-use pop3_proto::dot::{BodyDecoder, BodyPiece};
+use pop3_proto::dot::{BodyDecoder, BodyPiece, SlicePiece};
 
 /// 1 KiB.
 pub const KIB: usize = 1024;
@@ -258,6 +258,25 @@ pub fn decode_chunks(decoder: &mut BodyDecoder, wire: &Bytes, chunk: usize) -> u
     body
 }
 
+/// Our decoder over borrowed chunks of `chunk` octets ([`BodyDecoder::decode_slice`]):
+/// the pieces are sub-slices of the input, with no reference counting. Returns the body
+/// length.
+pub fn decode_slices(decoder: &mut BodyDecoder, wire: &[u8], chunk: usize) -> u64 {
+    decoder.reset();
+    let mut body = 0u64;
+    for mut part in wire.chunks(chunk.max(1)) {
+        loop {
+            match decoder.decode_slice(&mut part) {
+                Ok(SlicePiece::Data(d)) => body += d.len() as u64,
+                Ok(SlicePiece::NeedMore) => break,
+                Ok(SlicePiece::End) => return body,
+                Err(_) => return u64::MAX,
+            }
+        }
+    }
+    body
+}
+
 /// Our decoder the way the state machines drive it: each chunk appended to a `BytesMut`
 /// receive buffer (a copy, as a socket read would make), then decoded from its front.
 pub fn decode_bytesmut(
@@ -346,6 +365,7 @@ mod tests {
                     decode_bytesmut(&mut decoder, &w, chunk, &mut buf),
                     naive.len() as u64
                 );
+                assert_eq!(decode_slices(&mut decoder, &w, chunk), naive.len() as u64);
             }
             assert_eq!(naive, message(kind, 64 * KIB));
             if !kind.lenient() {

@@ -1,5 +1,6 @@
 //! The streaming dot decoder against a line-by-line reference un-stuffer
-//! (differential), under random splits, over `BytesMut` and `Bytes` input.
+//! (differential), under random splits, over `BytesMut`, `Bytes` and borrowed-slice
+//! input.
 //!
 //! Invariants: the same body bytes and the same end (the buffer starts right after
 //! the terminator) as the reference, for every split; `Data` pieces are never empty;
@@ -12,7 +13,7 @@
 use arbitrary::Unstructured;
 use bytes::{Bytes, BytesMut};
 use libfuzzer_sys::fuzz_target;
-use pop3_proto::dot::{BodyDecoder, BodyPiece, DecoderConfig, DotError};
+use pop3_proto::dot::{BodyDecoder, BodyPiece, DecoderConfig, DotError, SlicePiece};
 use pop3_proto_fuzz::{cuts, pieces, reference_unstuff};
 
 #[derive(Debug, PartialEq, Eq)]
@@ -120,6 +121,61 @@ fn run(config: DecoderConfig, chunks: &[&[u8]], as_bytes: bool) -> Outcome {
     }
 }
 
+/// [`run`] through [`BodyDecoder::decode_slice`]: the caller keeps what a chunk left
+/// over and puts it before the next one.
+fn run_slices(config: DecoderConfig, chunks: &[&[u8]]) -> Outcome {
+    let mut decoder = BodyDecoder::new(config);
+    let mut body = Vec::new();
+    let mut consumed = 0usize;
+    let mut end = None;
+    let mut too_large = false;
+    let mut held: Vec<u8> = Vec::new();
+    for chunk in chunks {
+        if end.is_some() {
+            break;
+        }
+        held.extend_from_slice(chunk);
+        let mut input: &[u8] = &held;
+        loop {
+            let before = input.len();
+            let piece = decoder.decode_slice(&mut input);
+            assert!(input.len() <= before);
+            consumed += before - input.len();
+            match piece {
+                Ok(SlicePiece::Data(d)) => {
+                    assert!(!d.is_empty(), "empty Data piece");
+                    assert!(!too_large, "Data after BodyTooLarge");
+                    body.extend_from_slice(d);
+                }
+                Ok(SlicePiece::End) => {
+                    end = Some(consumed);
+                    let left = input.len();
+                    assert_eq!(decoder.decode_slice(&mut input), Ok(SlicePiece::End));
+                    assert_eq!(input.len(), left);
+                    break;
+                }
+                Ok(SlicePiece::NeedMore) => {
+                    assert!(input.is_empty(), "NeedMore with input left");
+                    break;
+                }
+                Err(DotError::BodyTooLarge { .. }) => {
+                    assert!(!too_large, "BodyTooLarge twice");
+                    too_large = true;
+                }
+                Err(DotError::Truncated) => panic!("decode never says Truncated"),
+            }
+        }
+        held = input.to_vec();
+    }
+    assert_eq!(decoder.bytes_examined(), consumed as u64);
+    assert_eq!(decoder.body_len(), body.len() as u64);
+    Outcome {
+        body,
+        end,
+        too_large,
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let mode = u.int_in_range(0u8..=2).unwrap_or(0);
@@ -161,6 +217,7 @@ fuzz_target!(|data: &[u8]| {
         "BytesMut, cuts {cut:?}"
     );
     assert_eq!(run(base, &chunks, true), unlimited, "Bytes, cuts {cut:?}");
+    assert_eq!(run_slices(base, &chunks), unlimited, "slices, cuts {cut:?}");
     if wire.len() <= 256 {
         let ones: Vec<&[u8]> = wire.chunks(1).collect();
         assert_eq!(run(base, &ones, false), unlimited, "one byte at a time");
@@ -170,6 +227,7 @@ fuzz_target!(|data: &[u8]| {
         let config = base.with_max_body(Some(limit));
         for as_bytes in [false, true] {
             let limited = run(config, &chunks, as_bytes);
+            assert_eq!(run_slices(config, &chunks), limited, "slices, limited");
             assert!(limited.body.len() as u64 <= limit);
             assert!(unlimited.body.starts_with(&limited.body), "a prefix");
             assert_eq!(limited.end, unlimited.end, "same end when limited");

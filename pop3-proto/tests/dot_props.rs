@@ -3,7 +3,8 @@
 
 use bytes::{Bytes, BytesMut};
 use pop3_proto::dot::{
-    stuff, wire_len, BodyDecoder, BodyPiece, DecoderConfig, StuffConfig, Stuffer, WireLen,
+    stuff, wire_len, BodyDecoder, BodyPiece, DecoderConfig, SlicePiece, StuffConfig, Stuffer,
+    WireLen,
 };
 use proptest::prelude::*;
 
@@ -40,8 +41,45 @@ fn chunks(data: &Bytes, cuts: &[usize]) -> Vec<Bytes> {
 }
 
 /// Decodes chunks through the `BytesMut` API (appending each chunk, as a state machine
-/// does). Returns the body and the bytes left after the terminator.
+/// does), and checks that the borrowed-slice API gives the same. Returns the body, the
+/// bytes left after the terminator and the bytes examined.
 fn decode(config: DecoderConfig, parts: &[Bytes]) -> (Vec<u8>, Option<Vec<u8>>, u64) {
+    let outcome = decode_bytesmut(config, parts);
+    assert_eq!(
+        decode_slices(config, parts),
+        outcome,
+        "decode_slice differs"
+    );
+    outcome
+}
+
+/// Decodes chunks through [`BodyDecoder::decode_slice`], each chunk on its own.
+fn decode_slices(config: DecoderConfig, parts: &[Bytes]) -> (Vec<u8>, Option<Vec<u8>>, u64) {
+    let mut decoder = BodyDecoder::new(config);
+    let mut body = Vec::new();
+    let mut rest: Option<Vec<u8>> = None;
+    for part in parts {
+        if let Some(rest) = rest.as_mut() {
+            rest.extend_from_slice(part);
+            continue;
+        }
+        let mut input: &[u8] = part;
+        loop {
+            match decoder.decode_slice(&mut input).unwrap() {
+                SlicePiece::Data(d) => body.extend_from_slice(d),
+                SlicePiece::NeedMore => break,
+                SlicePiece::End => {
+                    rest = Some(input.to_vec());
+                    break;
+                }
+            }
+        }
+    }
+    (body, rest, decoder.bytes_examined())
+}
+
+/// Decodes chunks through the `BytesMut` API.
+fn decode_bytesmut(config: DecoderConfig, parts: &[Bytes]) -> (Vec<u8>, Option<Vec<u8>>, u64) {
     let mut decoder = BodyDecoder::new(config);
     let mut buf = BytesMut::new();
     let mut body = Vec::new();

@@ -5,6 +5,13 @@ use memchr::memmem::Finder;
 
 use super::DotError;
 
+/// A `"\n."` found this close to where its search began switches the next search to
+/// walking line ends.
+const DENSE_DISTANCE: usize = 256;
+
+/// Line ends walked before the search goes back to `memmem`.
+const DENSE_PROBES: usize = 4;
+
 /// Options of a [`BodyDecoder`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct DecoderConfig {
@@ -65,6 +72,30 @@ pub enum BodyPiece {
     NeedMore,
 }
 
+/// One result of [`BodyDecoder::decode_slice`]: [`BodyPiece`] for input held in a plain
+/// byte slice, borrowing from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SlicePiece<'a> {
+    /// The next bytes of the body, un-stuffed. Never empty. A sub-slice of the input, or
+    /// one of the short static strings `"\r"` / `"\r\n"` (see [`BodyPiece::Data`]).
+    Data(&'a [u8]),
+    /// The terminating line has been consumed: the body is complete and the input
+    /// starts right after the terminator.
+    End,
+    /// Everything in the input has been consumed; call again with more.
+    NeedMore,
+}
+
+/// The public form of a piece cut from a `Bytes` or `BytesMut` input.
+#[inline]
+fn body_piece(piece: Piece<Bytes>) -> BodyPiece {
+    match piece {
+        Piece::Data(data) => BodyPiece::Data(data),
+        Piece::End => BodyPiece::End,
+        Piece::NeedMore => BodyPiece::NeedMore,
+    }
+}
+
 /// Where the decoder stands between two bytes of the stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -101,14 +132,19 @@ enum Step {
     NeedMore,
 }
 
-/// Input buffers the decoder consumes from the front of.
+/// Input buffers the decoder consumes from the front of, and the pieces it cuts from
+/// them.
 trait Input {
+    /// A piece of the body as handed out: a `Bytes` handle or a borrowed slice.
+    type Piece;
     fn bytes(&self) -> &[u8];
-    fn take(&mut self, n: usize) -> Bytes;
+    fn take(&mut self, n: usize) -> Self::Piece;
     fn skip(&mut self, n: usize);
+    fn from_static(bytes: &'static [u8]) -> Self::Piece;
 }
 
 impl Input for BytesMut {
+    type Piece = Bytes;
     #[inline]
     fn bytes(&self) -> &[u8] {
         self
@@ -121,9 +157,14 @@ impl Input for BytesMut {
     fn skip(&mut self, n: usize) {
         self.advance(n);
     }
+    #[inline]
+    fn from_static(bytes: &'static [u8]) -> Bytes {
+        Bytes::from_static(bytes)
+    }
 }
 
 impl Input for Bytes {
+    type Piece = Bytes;
     #[inline]
     fn bytes(&self) -> &[u8] {
         self
@@ -139,6 +180,39 @@ impl Input for Bytes {
     fn skip(&mut self, n: usize) {
         self.advance(n);
     }
+    #[inline]
+    fn from_static(bytes: &'static [u8]) -> Bytes {
+        Bytes::from_static(bytes)
+    }
+}
+
+impl<'a> Input for &'a [u8] {
+    type Piece = &'a [u8];
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self
+    }
+    #[inline]
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let (head, tail) = self.split_at(n.min(self.len()));
+        *self = tail;
+        head
+    }
+    #[inline]
+    fn skip(&mut self, n: usize) {
+        *self = self.get(n..).unwrap_or_default();
+    }
+    #[inline]
+    fn from_static(bytes: &'static [u8]) -> &'a [u8] {
+        bytes
+    }
+}
+
+/// What [`BodyDecoder`] hands out, over any input type.
+enum Piece<P> {
+    Data(P),
+    End,
+    NeedMore,
 }
 
 /// Streaming un-stuffer of one multi-line body (R1939-11, R1939-13).
@@ -176,7 +250,13 @@ pub struct BodyDecoder {
     config: DecoderConfig,
     state: State,
     finder: Finder<'static>,
+    /// The last line starting with `.` was close to the one before: look for the next
+    /// one line by line (see [`find_dot_line`](Self::find_dot_line)).
+    dense: bool,
     body_len: u64,
+    /// No size limit is configured (a copy of `config.max_body.is_none()`, for the hot
+    /// path).
+    unlimited: bool,
     examined: u64,
     skipping: bool,
 }
@@ -188,7 +268,9 @@ impl BodyDecoder {
             config,
             state: State::LineStart,
             finder: Finder::new(b"\n."),
+            dense: false,
             body_len: 0,
+            unlimited: config.max_body.is_none(),
             examined: 0,
             skipping: false,
         }
@@ -206,6 +288,7 @@ impl BodyDecoder {
         self.body_len = 0;
         self.examined = 0;
         self.skipping = false;
+        self.dense = false;
     }
 
     /// Decodes from the front of `buf`, consuming what it processed, and returns one
@@ -223,7 +306,7 @@ impl BodyDecoder {
     /// never returns `Data` again) and returns `End` after the terminator, so the session
     /// resynchronises on the next response. Or drop the decoder and the connection.
     pub fn decode(&mut self, buf: &mut BytesMut) -> Result<BodyPiece, DotError> {
-        self.decode_input(buf)
+        self.decode_input(buf).map(body_piece)
     }
 
     /// The same as [`decode`](Self::decode), over an immutable [`Bytes`] chunk (for IO
@@ -245,7 +328,41 @@ impl BodyDecoder {
     /// assert_eq!(body, b"a\r\n.b\r\n");
     /// ```
     pub fn decode_bytes(&mut self, buf: &mut Bytes) -> Result<BodyPiece, DotError> {
-        self.decode_input(buf)
+        self.decode_input(buf).map(body_piece)
+    }
+
+    /// The same as [`decode_bytes`](Self::decode_bytes), over a borrowed byte slice:
+    /// the pieces are sub-slices of `input` (zero copy, and no reference counting, so
+    /// the fastest way to stream a body into a file or a hash). Consumed bytes are
+    /// removed from the front of `input`. The decoder keeps no reference to the input,
+    /// so the next chunk can come from anywhere.
+    ///
+    /// ```
+    /// use pop3_proto::dot::{BodyDecoder, DecoderConfig, SlicePiece};
+    ///
+    /// let mut decoder = BodyDecoder::new(DecoderConfig::default());
+    /// let mut body = Vec::new();
+    /// for chunk in [&b"a\r\n."[..], b".b\r\n.", b"\r\n+OK"] {
+    ///     let mut input = chunk;
+    ///     while let SlicePiece::Data(d) = decoder.decode_slice(&mut input).unwrap() {
+    ///         body.extend_from_slice(d);
+    ///     }
+    ///     if decoder.is_done() {
+    ///         assert_eq!(input, b"+OK");
+    ///     }
+    /// }
+    /// assert_eq!(body, b"a\r\n.b\r\n");
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As for [`decode`](Self::decode).
+    pub fn decode_slice<'a>(&mut self, input: &mut &'a [u8]) -> Result<SlicePiece<'a>, DotError> {
+        self.decode_input(input).map(|piece| match piece {
+            Piece::Data(data) => SlicePiece::Data(data),
+            Piece::End => SlicePiece::End,
+            Piece::NeedMore => SlicePiece::NeedMore,
+        })
     }
 
     /// Octets of body handed out so far (after un-stuffing and conversion).
@@ -279,12 +396,27 @@ impl BodyDecoder {
         }
     }
 
-    fn decode_input<I: Input>(&mut self, buf: &mut I) -> Result<BodyPiece, DotError> {
+    #[inline]
+    fn decode_input<I: Input>(&mut self, buf: &mut I) -> Result<Piece<I::Piece>, DotError> {
+        // The hot path: inside a line, no size limit, no conversion. One search, one
+        // piece, nothing else to decide.
+        if self.unlimited
+            && matches!(self.state, State::Mid | State::Cr)
+            && !self.config.lf_to_crlf
+            && !buf.bytes().is_empty()
+        {
+            if let Step::Take { len, skip } = self.scan(buf) {
+                self.body_len += len as u64;
+                let data = buf.take(len);
+                buf.skip(skip);
+                return Ok(Piece::Data(data));
+            }
+        }
         loop {
             let step = self.step(buf);
             let len = match step {
-                Step::End => return Ok(BodyPiece::End),
-                Step::NeedMore => return Ok(BodyPiece::NeedMore),
+                Step::End => return Ok(Piece::End),
+                Step::NeedMore => return Ok(Piece::NeedMore),
                 Step::Take { len, .. } => len,
                 Step::Static(bytes) => bytes.len(),
             };
@@ -304,10 +436,10 @@ impl BodyDecoder {
                                 buf.skip(skip);
                                 data
                             }
-                            Step::Static(bytes) => Bytes::from_static(bytes),
-                            Step::End | Step::NeedMore => Bytes::new(),
+                            Step::Static(bytes) => I::from_static(bytes),
+                            Step::End | Step::NeedMore => I::from_static(b""),
                         };
-                        return Ok(BodyPiece::Data(data));
+                        return Ok(Piece::Data(data));
                     }
                 }
             }
@@ -330,6 +462,7 @@ impl BodyDecoder {
 
     /// Decides the next piece, without the size limit. Consumes only the bytes of state
     /// transitions; a `Take` is cut by the caller.
+    #[inline(always)]
     fn step<I: Input>(&mut self, buf: &mut I) -> Step {
         loop {
             match self.state {
@@ -395,17 +528,44 @@ impl BodyDecoder {
         }
     }
 
+    /// The position of the next `"\n."` in `hay` at or after `pos`.
+    ///
+    /// A `memmem` search skips most lines at once but costs a fixed setup per call,
+    /// which dominates when nearly every line starts with a dot. So after a dot line
+    /// found within [`DENSE_DISTANCE`] of where the search began, the next search walks
+    /// line ends with `memchr` (cheap to start) for up to [`DENSE_PROBES`] lines, then
+    /// falls back to `memmem`. Either way every byte is looked at once, and the cost
+    /// per byte stays bounded whatever the dot density.
+    #[inline(always)]
+    fn find_dot_line(&mut self, hay: &[u8], pos: usize) -> Option<usize> {
+        let rest = hay.get(pos..)?;
+        let mut at = 0;
+        if self.dense {
+            for _ in 0..DENSE_PROBES {
+                let lf = at + memchr::memchr(b'\n', rest.get(at..)?)?;
+                match rest.get(lf + 1) {
+                    Some(b'.') => return Some(pos + lf),
+                    Some(_) => at = lf + 1,
+                    None => return None,
+                }
+            }
+            self.dense = false;
+        }
+        let k = self.finder.find(rest.get(at..)?)?;
+        self.dense = at + k < DENSE_DISTANCE;
+        Some(pos + at + k)
+    }
+
     /// Strict mode, and lenient mode without conversion: search only for `"\n."`.
     /// `buf` is not empty.
-    #[inline]
+    #[inline(always)]
     fn scan<I: Input>(&mut self, buf: &mut I) -> Step {
         let lenient = self.config.allow_bare_lf;
         let hay = buf.bytes();
         let len = hay.len();
         let mut pos = 0;
         let mut found = None;
-        while let Some(k) = self.finder.find(hay.get(pos..).unwrap_or_default()) {
-            let lf = pos + k;
+        while let Some(lf) = self.find_dot_line(hay, pos) {
             // In strict mode the LF must end a CRLF to start a line; the CR may have been
             // the last byte of the previous chunk.
             let starts_line = lenient
@@ -420,13 +580,18 @@ impl BodyDecoder {
             pos = lf + 1;
         }
         if let Some(lf) = found {
-            // Hand out the line end, drop the dot, decide on it with the next byte.
-            self.examined += (lf + 2) as u64;
-            self.state = State::Dot;
-            return Step::Take {
-                len: lf + 1,
-                skip: 1,
+            // Hand out the line end and drop the dot. When the bytes after the dot are
+            // in this buffer, decide on them here: a stuffing dot (the common case) or
+            // the terminator. Otherwise the `Dot` state decides with the next chunk.
+            let (skip, state) = match (hay.get(lf + 2), hay.get(lf + 3)) {
+                (Some(b'\r'), Some(b'\n')) => (3, State::Done),
+                (Some(b'\r'), _) | (None, _) => (1, State::Dot),
+                (Some(b'\n'), _) if lenient => (2, State::Done),
+                (Some(_), _) => (1, State::Mid),
             };
+            self.examined += (lf + 1 + skip) as u64;
+            self.state = state;
+            return Step::Take { len: lf + 1, skip };
         }
         // No line in this buffer starts with a dot: everything is content. Remember
         // whether it ended at a line start (the next chunk may begin with a dot).

@@ -2,7 +2,8 @@
 //! E-22).
 //!
 //! * [`BodyDecoder`] (client side) un-stuffs a body streamed in chunks of any split and
-//!   hands it out as zero-copy [`bytes::Bytes`] slices of the input.
+//!   hands it out as zero-copy [`bytes::Bytes`] slices of the input, or as borrowed
+//!   sub-slices with no reference counting ([`BodyDecoder::decode_slice`]).
 //! * [`Stuffer`] and [`stuff`] (server side) stuff a message into wire segments ready for
 //!   vectored writes (or, with [`Stuffer::push_copy`] and [`stuff_into`], into one
 //!   contiguous buffer); [`wire_len`] gives the exact size LIST reports, without
@@ -33,7 +34,7 @@
 mod decode;
 mod encode;
 
-pub use decode::{BodyDecoder, BodyPiece, DecoderConfig};
+pub use decode::{BodyDecoder, BodyPiece, DecoderConfig, SlicePiece};
 pub use encode::{stuff, stuff_into, wire_len, StuffConfig, Stuffer, WireLen};
 
 /// Errors of the body decoder.

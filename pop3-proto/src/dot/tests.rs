@@ -76,8 +76,94 @@ struct Outcome {
     examined: u64,
 }
 
-/// Decodes `wire` cut at the sorted positions `cuts`, as `Bytes` chunks.
+/// Decodes `wire` cut at the sorted positions `cuts`, as `Bytes` chunks, and checks
+/// that the borrowed-slice and `BytesMut` APIs give exactly the same.
 fn decode_chunks(decoder: &mut BodyDecoder, wire: &Bytes, cuts: &[usize]) -> Outcome {
+    let outcome = decode_chunks_bytes(decoder, wire, cuts);
+    assert_eq!(decode_chunks_slice(decoder, wire, cuts), outcome, "slices");
+    assert_eq!(
+        decode_chunks_bytesmut(decoder, wire, cuts),
+        outcome,
+        "BytesMut"
+    );
+    outcome
+}
+
+/// [`decode_chunks`] through [`BodyDecoder::decode_slice`].
+fn decode_chunks_slice(decoder: &mut BodyDecoder, wire: &[u8], cuts: &[usize]) -> Outcome {
+    decoder.reset();
+    let mut body = Vec::new();
+    let mut rest: Option<Vec<u8>> = None;
+    let mut prev = 0;
+    for &cut in cuts.iter().chain(core::iter::once(&wire.len())) {
+        let mut chunk = &wire[prev..cut];
+        prev = cut;
+        if let Some(rest) = rest.as_mut() {
+            rest.extend_from_slice(chunk);
+            continue;
+        }
+        loop {
+            match decoder.decode_slice(&mut chunk).unwrap() {
+                SlicePiece::Data(d) => {
+                    assert!(!d.is_empty());
+                    body.extend_from_slice(d);
+                }
+                SlicePiece::NeedMore => {
+                    assert!(chunk.is_empty());
+                    break;
+                }
+                SlicePiece::End => {
+                    rest = Some(chunk.to_vec());
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!(decoder.body_len(), body.len() as u64);
+    Outcome {
+        body,
+        rest,
+        examined: decoder.bytes_examined(),
+    }
+}
+
+/// [`decode_chunks`] through [`BodyDecoder::decode`], each chunk appended to one
+/// receive buffer as the state machines do.
+fn decode_chunks_bytesmut(decoder: &mut BodyDecoder, wire: &[u8], cuts: &[usize]) -> Outcome {
+    decoder.reset();
+    let mut body = Vec::new();
+    let mut buf = BytesMut::new();
+    let mut prev = 0;
+    for &cut in cuts.iter().chain(core::iter::once(&wire.len())) {
+        buf.extend_from_slice(&wire[prev..cut]);
+        prev = cut;
+        if decoder.is_done() {
+            continue;
+        }
+        loop {
+            match decoder.decode(&mut buf).unwrap() {
+                BodyPiece::Data(d) => {
+                    assert!(!d.is_empty());
+                    body.extend_from_slice(&d);
+                }
+                BodyPiece::NeedMore => {
+                    assert!(buf.is_empty());
+                    break;
+                }
+                BodyPiece::End => break,
+            }
+        }
+    }
+    assert_eq!(decoder.body_len(), body.len() as u64);
+    Outcome {
+        body,
+        rest: decoder.is_done().then(|| buf.to_vec()),
+        examined: decoder.bytes_examined(),
+    }
+}
+
+/// Decodes `wire` cut at the sorted positions `cuts`, as `Bytes` chunks.
+fn decode_chunks_bytes(decoder: &mut BodyDecoder, wire: &Bytes, cuts: &[usize]) -> Outcome {
     decoder.reset();
     let mut body = Vec::new();
     let mut rest: Option<Vec<u8>> = None;
@@ -423,6 +509,28 @@ fn data_is_zero_copy() {
         assert!(range.contains(&(d.as_ptr() as usize)));
     }
     assert!(decoder.is_done());
+}
+
+/// The borrowed API hands out sub-slices of the input, except the static bytes.
+#[test]
+fn slice_pieces_are_zero_copy() {
+    let wire: &[u8] = b"abc\r\n..def\r\n.\rx\r\n.\r\n+OK";
+    let mut input = wire;
+    let mut decoder = BodyDecoder::new(DecoderConfig::default());
+    let range = wire.as_ptr_range();
+    let mut pieces = Vec::new();
+    while let SlicePiece::Data(d) = decoder.decode_slice(&mut input).unwrap() {
+        pieces.push(d);
+    }
+    assert!(decoder.is_done());
+    assert_eq!(input, b"+OK");
+    assert_eq!(pieces.concat(), b"abc\r\n.def\r\n\rx\r\n");
+    for piece in pieces {
+        assert!(
+            range.contains(&piece.as_ptr()) || piece == b"\r",
+            "{piece:?}"
+        );
+    }
 }
 
 /// DESIGN.md §4 invariant 4: bytes examined is the same for 1-byte chunks as for the
