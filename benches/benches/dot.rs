@@ -17,8 +17,8 @@ use memchr::memmem::Finder;
 use pop3_proto::dot::{stuff, wire_len, BodyDecoder, DecoderConfig, StuffConfig, Stuffer};
 use pop3_proto_benches::{
     capped, decode_bytesmut, decode_chunks, decode_slices, full, memmem_scan, message,
-    naive_unstuff, peer_pop3_codec, peer_rfc1939, plain_copy, response, wire, Kind, DEFAULT_SIZE,
-    KIB, MIB,
+    naive_unstuff, peer_pop3_codec, peer_pop3_codec_streamed, peer_rfc1939, peer_rfc1939_streamed,
+    plain_copy, response, wire, Kind, DEFAULT_SIZE, KIB, MIB,
 };
 
 /// Inputs decoded in 1-byte chunks are capped at this size: the cost per byte is what
@@ -128,6 +128,43 @@ fn decode_bare_lf(c: &mut Criterion) {
 
 fn decode_huge_line(c: &mut Criterion) {
     decode_group(c, Kind::HugeLine);
+}
+
+/// Size of the body in the streamed comparison with the peers, which re-parse from the
+/// start after every read (quadratic): their cost grows with the body, ours does not.
+const STREAMED_SIZE: usize = 4 * MIB;
+
+/// The peers fed as a socket delivers a response (64 KiB reads, see
+/// `peer_rfc1939_streamed`), beside our decoder and the naive un-stuffer on the same
+/// 4 MiB body.
+fn decode_streamed(c: &mut Criterion) {
+    for kind in [Kind::Typical, Kind::DotDense] {
+        let wire_vec = wire(kind, capped(STREAMED_SIZE));
+        let wire_bytes = Bytes::from(wire_vec.clone());
+        let resp = response(&wire_vec);
+        let mut decoder = BodyDecoder::new(DecoderConfig::STRICT);
+        let mut group = c.benchmark_group(format!("decode-streamed/{}", kind.name()));
+        configure(&mut group);
+        group.throughput(Throughput::Bytes(wire_vec.len() as u64));
+        group.bench_function(BenchmarkId::new("pop3-proto", "64KiB"), |b| {
+            b.iter(|| decode_chunks(&mut decoder, black_box(&wire_bytes), 64 * KIB))
+        });
+        group.bench_function(BenchmarkId::new("pop3-proto-slices", "64KiB"), |b| {
+            b.iter(|| decode_slices(&mut decoder, black_box(&wire_vec), 64 * KIB))
+        });
+        let mut out = Vec::with_capacity(wire_vec.len());
+        group.bench_function("naive", |b| {
+            b.iter(|| naive_unstuff(black_box(&wire_vec), false, &mut out))
+        });
+        let mut received = Vec::with_capacity(resp.len());
+        group.bench_function(BenchmarkId::new("peer-rfc1939", "64KiB"), |b| {
+            b.iter(|| peer_rfc1939_streamed(black_box(&resp), 64 * KIB, &mut received))
+        });
+        group.bench_function(BenchmarkId::new("peer-pop3-codec", "64KiB"), |b| {
+            b.iter(|| peer_pop3_codec_streamed(black_box(&resp), 64 * KIB, &mut received))
+        });
+        group.finish();
+    }
 }
 
 /// Cost per byte from 1 KiB to 64 MiB (256 MiB with POP3_BENCH_FULL=1), typical mail,
@@ -248,6 +285,7 @@ criterion_group!(
     decode_dot_dense,
     decode_bare_lf,
     decode_huge_line,
+    decode_streamed,
     scaling,
     stuffing
 );

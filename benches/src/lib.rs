@@ -336,6 +336,41 @@ pub fn peer_rfc1939(response: &[u8]) -> usize {
         .map_or(0, <[u8]>::len)
 }
 
+/// Peer `rfc1939` fed the way a socket delivers a response: after each read of `chunk`
+/// octets it parses everything received so far again, until it returns the body. Its
+/// API offers nothing else: it keeps no state between calls, and on a partial body it
+/// returns a reply without a message (it cannot tell "incomplete" from "no body"), so a
+/// caller can only retry from the start. Returns the body length.
+pub fn peer_rfc1939_streamed(response: &[u8], chunk: usize, received: &mut Vec<u8>) -> usize {
+    received.clear();
+    for part in response.chunks(chunk.max(1)) {
+        received.extend_from_slice(part);
+        if let Some(body) = rfc1939::transaction::response::retr(received).and_then(|r| r.message) {
+            return body.len();
+        }
+    }
+    0
+}
+
+/// Peer `pop3-codec` fed the way a socket delivers a response: its nom parsers are
+/// streaming (they say `Incomplete`) but cannot resume, so after each read of `chunk`
+/// octets everything received so far is parsed again, until a whole response comes
+/// back. Returns the sum of the line lengths, as [`peer_pop3_codec`].
+pub fn peer_pop3_codec_streamed(response: &[u8], chunk: usize, received: &mut Vec<u8>) -> usize {
+    use pop3_codec::types::Response;
+    received.clear();
+    for part in response.chunks(chunk.max(1)) {
+        received.extend_from_slice(part);
+        if let Ok((_, reply)) = pop3_codec::parse::response_retr(received) {
+            return match reply {
+                Response::Ok(ml) => ml.body.iter().map(|l| l.len()).sum(),
+                Response::Err(_) => 0,
+            };
+        }
+    }
+    0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -372,6 +407,17 @@ mod tests {
                 let r = response(&w);
                 assert!(peer_pop3_codec(&r) > 0, "{kind:?}");
                 assert_eq!(peer_rfc1939(&r), w.len() - 5, "{kind:?}");
+                let mut received = Vec::new();
+                for chunk in [KIB, 16 * KIB] {
+                    assert_eq!(
+                        peer_pop3_codec_streamed(&r, chunk, &mut received),
+                        peer_pop3_codec(&r)
+                    );
+                    assert_eq!(
+                        peer_rfc1939_streamed(&r, chunk, &mut received),
+                        peer_rfc1939(&r)
+                    );
+                }
             }
         }
     }

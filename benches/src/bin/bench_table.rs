@@ -154,6 +154,8 @@ fn main() {
             ("pop3-proto", "64KiB", "64 KiB"),
             ("pop3-proto", "whole", "whole"),
             ("pop3-proto-bytesmut", "64KiB", "64 KiB, BytesMut"),
+            ("pop3-proto-slices", "64KiB", "64 KiB, borrowed slices"),
+            ("pop3-proto-slices", "whole", "whole, borrowed slices"),
         ] {
             let ours = get(&r, &g, function, chunk);
             if ours.is_none() {
@@ -168,6 +170,39 @@ fn main() {
                 ratio(ours, rfc),
             );
         }
+    }
+
+    println!("\n### Streamed as a socket delivers it (4 MiB body, 64 KiB reads), GB/s\n");
+    println!(
+        "The peers cannot resume a parse, so after every read they parse the whole \
+         response received so far again (quadratic: the ratios grow with the body).\n"
+    );
+    println!(
+        "| input | pop3-proto | borrowed slices | naive | rfc1939 re-parsed | pop3-codec re-parsed | vs naive | vs rfc1939 | vs pop3-codec |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
+    for kind in ["typical", "dot-dense"] {
+        let g = format!("decode-streamed/{kind}");
+        let ours = get(&r, &g, "pop3-proto", "64KiB");
+        let slices = get(&r, &g, "pop3-proto-slices", "64KiB");
+        let naive = get(&r, &g, "naive", "");
+        let rfc = get(&r, &g, "peer-rfc1939", "64KiB");
+        let codec = get(&r, &g, "peer-pop3-codec", "64KiB");
+        if ours.is_none() {
+            continue;
+        }
+        let both = |base: Option<f64>| format!("{} / {}", ratio(ours, base), ratio(slices, base));
+        println!(
+            "| {kind} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            gbs(ours),
+            gbs(slices),
+            gbs(naive),
+            gbs(rfc),
+            gbs(codec),
+            both(naive),
+            both(rfc),
+            both(codec),
+        );
     }
 
     println!("\n### Scaling (typical mail), GB/s\n");
