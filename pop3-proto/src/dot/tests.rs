@@ -511,6 +511,41 @@ fn data_is_zero_copy() {
     assert!(decoder.is_done());
 }
 
+/// The search switches to walking line ends after close dot lines and back to memmem
+/// after a few lines without one (DENSE_PROBES); whichever it uses, at every split, the
+/// result is the reference un-stuffer's (R1939-13).
+#[test]
+fn dense_then_sparse_dots_every_split() {
+    let mut body = Vec::new();
+    for i in 0..40 {
+        let line: &[u8] = match i % 13 {
+            0..=5 => b"..dense\r\n",
+            6 => b"\r\n",
+            7..=11 => b"plain line without a dot\r\n",
+            _ => b".x\r\n",
+        };
+        body.extend_from_slice(line);
+        if i == 20 {
+            body.extend_from_slice(&[b'x'; 300]);
+            body.extend_from_slice(b"\r\n..after a long line\r\n");
+        }
+    }
+    body.extend_from_slice(b".\r\n+OK");
+    let (expected, used) = reference_unstuff(&body, false, false).expect("terminated");
+    let wire = Bytes::from(body);
+    let mut decoder = BodyDecoder::new(DecoderConfig::STRICT);
+    let whole = decode_chunks(&mut decoder, &wire, &[]);
+    assert_eq!(whole.body, expected);
+    assert_eq!(whole.rest.as_deref(), Some(&b"+OK"[..]));
+    assert_eq!(whole.examined, used as u64);
+    assert_eq!(used, wire.len() - 3);
+    for cut in 1..wire.len() {
+        assert_eq!(decode_chunks(&mut decoder, &wire, &[cut]), whole, "{cut}");
+    }
+    let ones: Vec<usize> = (1..wire.len()).collect();
+    assert_eq!(decode_chunks(&mut decoder, &wire, &ones), whole);
+}
+
 /// The borrowed API hands out sub-slices of the input, except the static bytes.
 #[test]
 fn slice_pieces_are_zero_copy() {
