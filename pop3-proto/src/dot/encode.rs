@@ -54,13 +54,37 @@ trait Sink {
     fn count_extra(&mut self, _octets: u64) {}
 }
 
+/// `count_bare_lf` looks at a block of this many octets twice (for a CR, then counting
+/// LFs): small enough that the second look finds it in the L1 cache. On a 64 MiB
+/// message (from memory, not the cache), 4 KiB blocks read about as fast as one pass,
+/// 16 KiB and larger ones clearly slower.
+pub(super) const COUNT_BLOCK: usize = 4 * 1024;
+
 /// The number of LFs in `chunk` not preceded by CR within `chunk` (the first byte is
-/// not counted: its predecessor is in the previous chunk). Counted in blocks into `u8`
-/// lanes so the compiler vectorises it.
+/// not counted: its predecessor is in the previous chunk).
 fn count_bare_lf(chunk: &[u8]) -> u64 {
-    let next = chunk.get(1..).unwrap_or_default();
     let mut total = 0u64;
-    for (a, b) in chunk.chunks(255).zip(next.chunks(255)) {
+    let mut start = 0;
+    while start < chunk.len() {
+        let end = chunk.len().min(start + COUNT_BLOCK);
+        // One byte of overlap: the predecessor of the block's first byte.
+        let window = chunk.get(start.saturating_sub(1)..end).unwrap_or_default();
+        total += count_bare_lf_window(window);
+        start = end;
+    }
+    total
+}
+
+/// [`count_bare_lf`] of one block. Without a CR in it, every LF after the first byte
+/// is bare: `memchr`'s count (vectorised, AVX2 where the CPU has it) is the answer.
+fn count_bare_lf_window(window: &[u8]) -> u64 {
+    let rest = window.get(1..).unwrap_or_default();
+    if memchr::memchr(b'\r', window).is_none() {
+        return memchr::memchr_iter(b'\n', rest).count() as u64;
+    }
+    // Counted in blocks into `u8` lanes so the compiler vectorises it.
+    let mut total = 0u64;
+    for (a, b) in window.chunks(255).zip(rest.chunks(255)) {
         let mut n = 0u8;
         for (&x, &y) in a.iter().zip(b) {
             n += u8::from((y == b'\n') & (x != b'\r'));

@@ -629,3 +629,52 @@ fn exhaustive_conversion_and_top_stuffer_splits() {
         }
     });
 }
+
+/// The message with every bare LF made CRLF (what LF to CRLF sends).
+fn normalise_lf(s: &[u8]) -> Vec<u8> {
+    let mut normalised = Vec::new();
+    for (k, &b) in s.iter().enumerate() {
+        if b == b'\n' && (k == 0 || s[k - 1] != b'\r') {
+            normalised.push(b'\r');
+        }
+        normalised.push(b);
+    }
+    normalised
+}
+
+/// `wire_len` with LF to CRLF counts in blocks of `COUNT_BLOCK` octets, each with a
+/// look back at the octet before: every string up to length 4 around the first and
+/// second block edges, in messages with and without CRs elsewhere, is counted as the
+/// message with CRLF line ends, whole and split around the edge.
+#[test]
+fn exhaustive_wire_len_lf_at_count_block_edges() {
+    const B: usize = encode::COUNT_BLOCK;
+    let config = StuffConfig {
+        lf_to_crlf: true,
+        top_lines: None,
+    };
+    let mut message = Vec::new();
+    for_each_string(4, |s| {
+        for edge in [B, 2 * B] {
+            for back in 0..=s.len() + 1 {
+                for filler in [&b"text\n"[..], b"text\r\n", b"a.\r"] {
+                    message.clear();
+                    while message.len() < edge - back {
+                        message.extend_from_slice(filler);
+                    }
+                    message.truncate(edge - back);
+                    message.extend_from_slice(s);
+                    message.extend_from_slice(b"z\nz");
+                    let expected = with_final_crlf(&normalise_lf(&message)).len() as u64;
+                    assert_eq!(wire_len(&message, config), expected, "{s:?} {edge} {back}");
+                    for a in [edge - back, edge - 1, edge, edge + 1] {
+                        let mut counter = WireLen::new(config);
+                        counter.push(&message[..a]);
+                        counter.push(&message[a..]);
+                        assert_eq!(counter.finish(), expected, "{s:?} {edge} {back} {a}");
+                    }
+                }
+            }
+        }
+    });
+}
