@@ -642,6 +642,93 @@ fn normalise_lf(s: &[u8]) -> Vec<u8> {
     normalised
 }
 
+/// `message` through `push_copy`, the general path and the line-by-line path, cut at
+/// `cuts`: all three give the same bytes, and `WireLen` fed the same chunks the size.
+fn check_copy_paths(message: &[u8], config: StuffConfig, cuts: &[usize]) {
+    let mut parts = Vec::new();
+    let mut prev = 0;
+    for &cut in cuts.iter().chain(core::iter::once(&message.len())) {
+        let cut = cut.clamp(prev, message.len());
+        parts.push(&message[prev..cut]);
+        prev = cut;
+    }
+    let mut fast = Stuffer::new(config);
+    let mut general = Stuffer::new(config);
+    let mut lines = Stuffer::new(config);
+    let mut counter = WireLen::new(config);
+    let (mut a, mut b, mut c) = (BytesMut::new(), BytesMut::new(), BytesMut::new());
+    for part in &parts {
+        fast.push_copy(part, &mut a);
+        general.push_copy_general(part, &mut b);
+        lines.push_copy_lines(part, &mut c);
+        counter.push(part);
+    }
+    fast.finish_copy(&mut a);
+    general.finish_copy(&mut b);
+    lines.finish_copy(&mut c);
+    assert_eq!(&a[..], &b[..], "{config:?} {message:?} {cuts:?}");
+    assert_eq!(&a[..], &c[..], "{config:?} {message:?} {cuts:?}");
+    // The size: the decoded body (the wire without stuffing dots and terminator).
+    let (body, rest) = decode_all(DecoderConfig::default(), &a);
+    assert!(rest.is_empty());
+    assert_eq!(
+        counter.finish(),
+        body.len() as u64,
+        "{config:?} {message:?} {cuts:?}"
+    );
+    assert_eq!(wire_len(message, config), body.len() as u64);
+}
+
+/// The copying LF to CRLF fast path works on blocks of `COPY_BLOCK` octets: every
+/// string over {a, ., \r, \n} up to length 5, placed at every offset around the first
+/// and second block edges after a long line, followed by nothing, a short or a long
+/// tail, at every split around it, gives the bytes of the general and line-by-line
+/// paths (both configurations; without conversion the fast path is not taken).
+#[test]
+fn exhaustive_copy_fast_path_at_block_edges() {
+    const B: usize = encode::COPY_BLOCK;
+    let mut pads: Vec<usize> = vec![0, 1, 2, 3];
+    pads.extend(B - 3..=B + 2);
+    pads.extend(2 * B - 2..=2 * B + 1);
+    let mut message = Vec::new();
+    for_each_string(5, |s| {
+        for &pad in &pads {
+            for tail in [0, 3, B + 1] {
+                message.clear();
+                message.extend(core::iter::repeat(b'x').take(pad));
+                message.extend_from_slice(s);
+                message.extend(core::iter::repeat(b'y').take(tail));
+                for lf_to_crlf in [true, false] {
+                    let config = StuffConfig {
+                        lf_to_crlf,
+                        top_lines: None,
+                    };
+                    check_copy_paths(&message, config, &[]);
+                    let around = pad.saturating_sub(2)..=(pad + s.len() + 1).min(message.len());
+                    for a in around.chain([1, B, message.len().saturating_sub(1)]) {
+                        check_copy_paths(&message, config, &[a]);
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// Every string over {a, ., \r, \n} up to length 7, at every one-split: the copying
+/// fast path (LF to CRLF) agrees with the general and line-by-line paths.
+#[test]
+fn exhaustive_copy_fast_path_small_every_split() {
+    let config = StuffConfig {
+        lf_to_crlf: true,
+        top_lines: None,
+    };
+    for_each_string(7, |s| {
+        for a in 0..=s.len() {
+            check_copy_paths(s, config, &[a]);
+        }
+    });
+}
+
 /// `wire_len` with LF to CRLF counts in blocks of `COUNT_BLOCK` octets, each with a
 /// look back at the octet before: every string up to length 4 around the first and
 /// second block edges, in messages with and without CRs elsewhere, is counted as the
