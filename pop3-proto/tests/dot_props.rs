@@ -21,12 +21,13 @@ fn body_strategy() -> impl Strategy<Value = Vec<u8>> {
 }
 
 /// Long bodies, across the block sizes of the copying and counting fast paths (64 and
-/// 4096 octets): lines of 0 to 150 octets, some starting with `.`, ending in LF, CRLF,
-/// a lone CR or nothing.
+/// 4096 octets): lines of 0 to 150 octets (often 76, as wrapped mail), some starting
+/// with `.`, some holding `\n`, `\r` or `.`, ending in LF, CRLF, a lone CR or nothing.
 fn long_body_strategy() -> impl Strategy<Value = Vec<u8>> {
     let line = (
         any::<bool>(),
-        0usize..150,
+        // Often 76 (a line of 77 octets with its LF), sometimes about one block.
+        prop_oneof![3 => 0usize..150, 2 => Just(76usize), 1 => 62usize..67],
         prop_oneof![
             4 => Just(&b"\n"[..]),
             2 => Just(&b"\r\n"[..]),
@@ -41,13 +42,15 @@ fn long_body_strategy() -> impl Strategy<Value = Vec<u8>> {
             if dot {
                 body.push(b'.');
             }
-            // Mostly text; sometimes a random octet (maybe `\r`, `\n` or `.`).
-            let fill = if fill % 8 == 0 {
-                fill
-            } else {
-                b'a' + fill % 26
-            };
-            body.extend(std::iter::repeat(fill).take(len));
+            // Mostly text, one octet in 16 made `\n`, `\r`, `.` or any octet.
+            let special = [b'\n', b'\r', b'.', fill];
+            body.extend((0..len).map(|k| {
+                let x = fill.wrapping_add(k as u8).wrapping_mul(151);
+                match x % 16 {
+                    0 => special[usize::from(x / 16 % 4)],
+                    _ => b'a' + x % 26,
+                }
+            }));
             body.extend_from_slice(end);
         }
         body

@@ -346,14 +346,34 @@ impl Core {
     fn push_copy_lf(&mut self, chunk: &[u8], out: &mut BytesMut) {
         let len = chunk.len();
         // The usual output (a CR added per line of 32 octets or more) and the over-copy
-        // of a block; `extend_from_slice` grows the buffer if more is needed.
-        out.reserve(len + len / 32 + 2 * COPY_BLOCK);
+        // of two blocks; `extend_from_slice` grows the buffer if more is needed.
+        out.reserve(len + len / 32 + 4 * COPY_BLOCK);
         if self.line_start && chunk.first() == Some(&b'.') {
             out.extend_from_slice(b".");
         }
         let mut i = 0;
-        while let Some(block) = chunk.get(i..).and_then(<[u8]>::first_chunk::<COPY_BLOCK>) {
-            i = self.copy_block_lf(chunk, i, block, COPY_BLOCK, out);
+        // The length (LF included) of the last line the block path found, and where
+        // the current line starts: lines of mail often have one length (wrapped at 76
+        // columns), so the next LF is first looked for where that length puts it.
+        let mut guess = 0;
+        let mut line = 0;
+        loop {
+            if guess > COPY_BLOCK {
+                if let Some(next) = self.copy_line_guess(chunk, i, guess, out) {
+                    i = next;
+                    line = next;
+                    continue;
+                }
+            }
+            let Some(block) = chunk.get(i..).and_then(<[u8]>::first_chunk::<COPY_BLOCK>) else {
+                break;
+            };
+            let next = self.copy_block_lf(chunk, i, block, COPY_BLOCK, out);
+            if next.checked_sub(1).and_then(|p| chunk.get(p)) == Some(&b'\n') {
+                guess = next - line;
+                line = next;
+            }
+            i = next;
         }
         while i < len {
             // The end of the chunk, padded (the padding holds no LF).
@@ -378,22 +398,62 @@ impl Core {
         n: usize,
         out: &mut BytesMut,
     ) -> usize {
-        let base = out.len();
-        out.extend_from_slice(block);
         if !has_lf(block) {
+            let base = out.len();
+            out.extend_from_slice(block);
             out.truncate(base + n);
             return i + n;
         }
         let j = first_lf(block);
+        self.copy_line_lf(chunk, i, j, block, out)
+    }
+
+    /// The line at `i` of `chunk` if it is `guess` octets long, LF included (65 to
+    /// 128): the octet there is an LF and neither the first nor the last 64 octets
+    /// before it hold one (together they cover the line). Returns where the next line
+    /// starts, or `None` (nothing done) if the line is not that long.
+    #[inline(always)]
+    fn copy_line_guess(
+        &self,
+        chunk: &[u8],
+        i: usize,
+        guess: usize,
+        out: &mut BytesMut,
+    ) -> Option<usize> {
+        let line = chunk.get(i..)?.first_chunk::<{ 2 * COPY_BLOCK }>()?;
+        let j = guess.checked_sub(1)?;
+        let head = line.first_chunk::<COPY_BLOCK>()?;
+        let tail = line
+            .get(j.checked_sub(COPY_BLOCK)?..j)?
+            .first_chunk::<COPY_BLOCK>()?;
+        if line.get(j) != Some(&b'\n') || has_lf(head) || has_lf(tail) {
+            return None;
+        }
+        Some(self.copy_line_lf(chunk, i, j, line, out))
+    }
+
+    /// Appends the line at `i` of `chunk`, whose LF is at `i + j`, as sent: `copy` holds
+    /// the octets from `i` (at least `j`; it is appended whole, then cut back), then
+    /// the line end and the stuffing dot of the next line if it starts with one (its
+    /// own dot is the first octet of the next block). Returns `i + j + 1`.
+    #[inline(always)]
+    fn copy_line_lf(
+        &self,
+        chunk: &[u8],
+        i: usize,
+        j: usize,
+        copy: &[u8],
+        out: &mut BytesMut,
+    ) -> usize {
         let lf = i + j;
         let cr = match lf.checked_sub(1) {
             Some(p) => chunk.get(p) == Some(&b'\r'),
             None => self.prev_cr,
         };
         let dot = chunk.get(lf + 1) == Some(&b'.');
-        // The line end as sent, and the stuffing dot of the next line if it starts
-        // with one (its own dot is the first octet of the next block).
         let (end, end_len): (&[u8; 3], usize) = if cr { (b"\n..", 1) } else { (b"\r\n.", 2) };
+        let base = out.len();
+        out.extend_from_slice(copy);
         out.truncate(base + j);
         out.extend_from_slice(end);
         out.truncate(base + j + end_len + usize::from(dot));

@@ -714,6 +714,52 @@ fn exhaustive_copy_fast_path_at_block_edges() {
     });
 }
 
+/// The copying fast path first looks for a line's LF where the length of the line
+/// before puts it (lines of 65 to 128 octets). Two lines of one length, then a third
+/// of that length with every string up to length 4 written into it at offsets around
+/// the two blocks the guess checks (and past its end), then a fourth: the guess is
+/// taken only when right, and the bytes agree with the general and line-by-line
+/// paths, whole and split around the third line.
+#[test]
+fn exhaustive_copy_fast_path_line_length_guess() {
+    const B: usize = encode::COPY_BLOCK;
+    let mut message = Vec::new();
+    for len in [B, B + 1, B + 2, 77, 2 * B - 1, 2 * B, 2 * B + 1] {
+        let mut offsets: Vec<usize> = vec![0, 1, B - 2, B - 1, B, B + 1];
+        offsets.extend(len.saturating_sub(B + 2)..=len.saturating_sub(B - 1));
+        offsets.extend(len - 3..=len + 1);
+        for_each_string(4, |s| {
+            for &at in &offsets {
+                message.clear();
+                for _ in 0..2 {
+                    message.extend(core::iter::repeat(b'x').take(len - 1));
+                    message.push(b'\n');
+                }
+                let third = message.len();
+                message.extend(core::iter::repeat(b'x').take(len - 1));
+                message.push(b'\n');
+                message.extend(core::iter::repeat(b'y').take(len - 1));
+                message.push(b'\n');
+                for (k, &b) in s.iter().enumerate() {
+                    if let Some(x) = message.get_mut(third + at + k) {
+                        *x = b;
+                    }
+                }
+                for lf_to_crlf in [true, false] {
+                    let config = StuffConfig {
+                        lf_to_crlf,
+                        top_lines: None,
+                    };
+                    check_copy_paths(&message, config, &[]);
+                    for a in [third, third + at, third + at + s.len()] {
+                        check_copy_paths(&message, config, &[a]);
+                    }
+                }
+            }
+        });
+    }
+}
+
 /// Every string over {a, ., \r, \n} up to length 7, at every one-split: the copying
 /// fast path (LF to CRLF) agrees with the general and line-by-line paths.
 #[test]
