@@ -21,6 +21,50 @@ fn body_strategy() -> impl Strategy<Value = Vec<u8>> {
     )
 }
 
+/// Long bodies, across the block sizes of the copying and counting fast paths (64 and
+/// 4096 octets): lines of 0 to 150 octets (often 76, as wrapped mail), some starting
+/// with `.`, some holding `\n`, `\r` or `.`, ending in LF, CRLF, a lone CR or nothing.
+fn long_body_strategy() -> impl Strategy<Value = Vec<u8>> {
+    let line = (
+        any::<bool>(),
+        // Often 76 (a line of 77 octets with its LF), sometimes about one block.
+        prop_oneof![3 => 0usize..150, 2 => Just(76usize), 1 => 62usize..67],
+        prop_oneof![
+            4 => Just(&b"\n"[..]),
+            2 => Just(&b"\r\n"[..]),
+            1 => Just(&b"\r"[..]),
+            1 => Just(&b""[..]),
+        ],
+        any::<u8>(),
+    );
+    proptest::collection::vec(line, 0..120).prop_map(|lines| {
+        let mut body = Vec::new();
+        for (dot, len, end, fill) in lines {
+            if dot {
+                body.push(b'.');
+            }
+            // Mostly text, one octet in 16 made `\n`, `\r`, `.` or any octet.
+            let special = [b'\n', b'\r', b'.', fill];
+            body.extend((0..len).map(|k| {
+                let x = fill.wrapping_add(k as u8).wrapping_mul(151);
+                match x % 16 {
+                    0 => special[usize::from(x / 16 % 4)],
+                    _ => b'a' + x % 26,
+                }
+            }));
+            body.extend_from_slice(end);
+        }
+        body
+    })
+}
+
+fn long_cuts_strategy() -> impl Strategy<Value = Vec<usize>> {
+    proptest::collection::vec(0usize..20_000, 0..16).prop_map(|mut v| {
+        v.sort_unstable();
+        v
+    })
+}
+
 fn cuts_strategy() -> impl Strategy<Value = Vec<usize>> {
     proptest::collection::vec(0usize..400, 0..16).prop_map(|mut v| {
         v.sort_unstable();
@@ -241,5 +285,44 @@ proptest! {
         let split = decode(config, &chunks(&wire, &cuts));
         prop_assert_eq!(&split, &whole);
         prop_assert!(whole.1.is_some());
+    }
+
+    /// Long bodies in random chunks: the copying variant (its LF to CRLF fast path)
+    /// gives the bytes of the zero-copy one (the general path) and of the whole message,
+    /// and the streaming WireLen (its counting fast path) the size of what is sent.
+    #[test]
+    fn long_bodies_copy_and_count_match_general_path(
+        x in long_body_strategy(),
+        cuts in long_cuts_strategy(),
+        lf_to_crlf in any::<bool>(),
+    ) {
+        let config = StuffConfig { lf_to_crlf, top_lines: None };
+        let message = Bytes::from(x.clone());
+        let whole: Vec<u8> = stuff(&message, config).concat();
+        let mut stuffer = Stuffer::new(config);
+        let mut out: Vec<Bytes> = Vec::new();
+        let mut counter = WireLen::new(config);
+        let mut copier = Stuffer::new(config);
+        let mut copied = BytesMut::new();
+        for part in chunks(&message, &cuts) {
+            counter.push(&part);
+            copier.push_copy(&part, &mut copied);
+            stuffer.push(part, &mut out);
+        }
+        stuffer.finish(&mut out);
+        copier.finish_copy(&mut copied);
+        prop_assert_eq!(out.concat(), whole.clone());
+        prop_assert_eq!(&copied[..], &whole[..]);
+        let (body, rest, _) = decode(DecoderConfig::default(), &[Bytes::from(whole.clone())]);
+        prop_assert_eq!(rest, Some(Vec::new()));
+        if lf_to_crlf {
+            prop_assert_eq!(&body, &with_final_crlf(&normalise_lf(&x)));
+        }
+        prop_assert_eq!(counter.finish(), body.len() as u64);
+        prop_assert_eq!(wire_len(&x, config), body.len() as u64);
+        prop_assert_eq!(
+            wire_len(&x, config),
+            (whole.len() - stuffing_dots(&body) - 3) as u64
+        );
     }
 }

@@ -772,3 +772,185 @@ fn exhaustive_conversion_and_top_stuffer_splits() {
         }
     });
 }
+
+/// The message with every bare LF made CRLF (what LF to CRLF sends).
+fn normalise_lf(s: &[u8]) -> Vec<u8> {
+    let mut normalised = Vec::new();
+    for (k, &b) in s.iter().enumerate() {
+        if b == b'\n' && (k == 0 || s[k - 1] != b'\r') {
+            normalised.push(b'\r');
+        }
+        normalised.push(b);
+    }
+    normalised
+}
+
+/// `message` through `push_copy`, the general path and the line-by-line path, cut at
+/// `cuts`: all three give the same bytes, and `WireLen` fed the same chunks the size.
+fn check_copy_paths(message: &[u8], config: StuffConfig, cuts: &[usize]) {
+    let mut parts = Vec::new();
+    let mut prev = 0;
+    for &cut in cuts.iter().chain(core::iter::once(&message.len())) {
+        let cut = cut.clamp(prev, message.len());
+        parts.push(&message[prev..cut]);
+        prev = cut;
+    }
+    let mut fast = Stuffer::new(config);
+    let mut general = Stuffer::new(config);
+    let mut lines = Stuffer::new(config);
+    let mut counter = WireLen::new(config);
+    let (mut a, mut b, mut c) = (BytesMut::new(), BytesMut::new(), BytesMut::new());
+    for part in &parts {
+        fast.push_copy(part, &mut a);
+        general.push_copy_general(part, &mut b);
+        lines.push_copy_lines(part, &mut c);
+        counter.push(part);
+    }
+    fast.finish_copy(&mut a);
+    general.finish_copy(&mut b);
+    lines.finish_copy(&mut c);
+    assert_eq!(&a[..], &b[..], "{config:?} {message:?} {cuts:?}");
+    assert_eq!(&a[..], &c[..], "{config:?} {message:?} {cuts:?}");
+    // The size: the decoded body (the wire without stuffing dots and terminator).
+    let (body, rest) = decode_all(DecoderConfig::default(), &a);
+    assert!(rest.is_empty());
+    assert_eq!(
+        counter.finish(),
+        body.len() as u64,
+        "{config:?} {message:?} {cuts:?}"
+    );
+    assert_eq!(wire_len(message, config), body.len() as u64);
+}
+
+/// The copying LF to CRLF fast path works on blocks of `COPY_BLOCK` octets: every
+/// string over {a, ., \r, \n} up to length 5, placed at every offset around the first
+/// and second block edges after a long line, followed by nothing, a short or a long
+/// tail, at every split around it, gives the bytes of the general and line-by-line
+/// paths (both configurations; without conversion the fast path is not taken).
+#[test]
+fn exhaustive_copy_fast_path_at_block_edges() {
+    const B: usize = encode::COPY_BLOCK;
+    let mut pads: Vec<usize> = vec![0, 1, 2, 3];
+    pads.extend(B - 3..=B + 2);
+    pads.extend(2 * B - 2..=2 * B + 1);
+    let mut message = Vec::new();
+    for_each_string(5, |s| {
+        for &pad in &pads {
+            for tail in [0, 3, B + 1] {
+                message.clear();
+                message.extend(core::iter::repeat(b'x').take(pad));
+                message.extend_from_slice(s);
+                message.extend(core::iter::repeat(b'y').take(tail));
+                for lf_to_crlf in [true, false] {
+                    let config = StuffConfig {
+                        lf_to_crlf,
+                        top_lines: None,
+                    };
+                    check_copy_paths(&message, config, &[]);
+                    let around = pad.saturating_sub(2)..=(pad + s.len() + 1).min(message.len());
+                    for a in around.chain([1, B, message.len().saturating_sub(1)]) {
+                        check_copy_paths(&message, config, &[a]);
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// The copying fast path first looks for a line's LF where the length of the line
+/// before puts it (lines of 65 to 128 octets). Two lines of one length, then a third
+/// of that length with every string up to length 4 written into it at offsets around
+/// the two blocks the guess checks (and past its end), then a fourth: the guess is
+/// taken only when right, and the bytes agree with the general and line-by-line
+/// paths, whole and split around the third line.
+#[test]
+fn exhaustive_copy_fast_path_line_length_guess() {
+    const B: usize = encode::COPY_BLOCK;
+    let mut message = Vec::new();
+    for len in [B, B + 1, B + 2, 77, 2 * B - 1, 2 * B, 2 * B + 1] {
+        let mut offsets: Vec<usize> = vec![0, 1, B - 2, B - 1, B, B + 1];
+        offsets.extend(len.saturating_sub(B + 2)..=len.saturating_sub(B - 1));
+        offsets.extend(len - 3..=len + 1);
+        for_each_string(4, |s| {
+            for &at in &offsets {
+                message.clear();
+                for _ in 0..2 {
+                    message.extend(core::iter::repeat(b'x').take(len - 1));
+                    message.push(b'\n');
+                }
+                let third = message.len();
+                message.extend(core::iter::repeat(b'x').take(len - 1));
+                message.push(b'\n');
+                message.extend(core::iter::repeat(b'y').take(len - 1));
+                message.push(b'\n');
+                for (k, &b) in s.iter().enumerate() {
+                    if let Some(x) = message.get_mut(third + at + k) {
+                        *x = b;
+                    }
+                }
+                for lf_to_crlf in [true, false] {
+                    let config = StuffConfig {
+                        lf_to_crlf,
+                        top_lines: None,
+                    };
+                    check_copy_paths(&message, config, &[]);
+                    for a in [third, third + at, third + at + s.len()] {
+                        check_copy_paths(&message, config, &[a]);
+                    }
+                }
+            }
+        });
+    }
+}
+
+/// Every string over {a, ., \r, \n} up to length 7, at every one-split: the copying
+/// fast path (LF to CRLF) agrees with the general and line-by-line paths.
+#[test]
+fn exhaustive_copy_fast_path_small_every_split() {
+    let config = StuffConfig {
+        lf_to_crlf: true,
+        top_lines: None,
+    };
+    for_each_string(7, |s| {
+        for a in 0..=s.len() {
+            check_copy_paths(s, config, &[a]);
+        }
+    });
+}
+
+/// `wire_len` with LF to CRLF counts in blocks of `COUNT_BLOCK` octets, each with a
+/// look back at the octet before: every string up to length 4 around the first and
+/// second block edges, in messages with and without CRs elsewhere, is counted as the
+/// message with CRLF line ends, whole and split around the edge.
+#[test]
+fn exhaustive_wire_len_lf_at_count_block_edges() {
+    const B: usize = encode::COUNT_BLOCK;
+    let config = StuffConfig {
+        lf_to_crlf: true,
+        top_lines: None,
+    };
+    let mut message = Vec::new();
+    for_each_string(4, |s| {
+        for edge in [B, 2 * B] {
+            for back in 0..=s.len() + 1 {
+                for filler in [&b"text\n"[..], b"text\r\n", b"a.\r"] {
+                    message.clear();
+                    while message.len() < edge - back {
+                        message.extend_from_slice(filler);
+                    }
+                    message.truncate(edge - back);
+                    message.extend_from_slice(s);
+                    message.extend_from_slice(b"z\nz");
+                    let expected = with_final_crlf(&normalise_lf(&message)).len() as u64;
+                    assert_eq!(wire_len(&message, config), expected, "{s:?} {edge} {back}");
+                    for a in [edge - back, edge - 1, edge, edge + 1] {
+                        let mut counter = WireLen::new(config);
+                        counter.push(&message[..a]);
+                        counter.push(&message[a..]);
+                        assert_eq!(counter.finish(), expected, "{s:?} {edge} {back} {a}");
+                    }
+                }
+            }
+        }
+    });
+}
