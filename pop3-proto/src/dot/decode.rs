@@ -3,6 +3,7 @@
 use bytes::{Buf, Bytes, BytesMut};
 use memchr::memmem::Finder;
 
+use super::lf::find_lf_near;
 use super::DotError;
 
 /// A `"\n."` found this close to where its search began switches the next search to
@@ -412,6 +413,14 @@ impl BodyDecoder {
                 return Ok(Piece::Data(data));
             }
         }
+        self.decode_general(buf)
+    }
+
+    /// Everything but the hot path of [`decode_input`](Self::decode_input): state
+    /// transitions, the size limit and skip mode. Kept out of line so that the hot
+    /// path stays small.
+    #[inline]
+    fn decode_general<I: Input>(&mut self, buf: &mut I) -> Result<Piece<I::Piece>, DotError> {
         loop {
             let step = self.step(buf);
             let len = match step {
@@ -533,8 +542,8 @@ impl BodyDecoder {
     /// A `memmem` search skips most lines at once but costs a fixed setup per call,
     /// which dominates when nearly every line starts with a dot. So after a dot line
     /// found within [`DENSE_DISTANCE`] of where the search began, the next search walks
-    /// line ends with `memchr` (cheap to start) for up to [`DENSE_PROBES`] lines, then
-    /// falls back to `memmem`. Either way every byte is looked at once, and the cost
+    /// line ends ([`find_lf_near`], cheap to start) for up to [`DENSE_PROBES`] lines,
+    /// then falls back to `memmem`. Either way every byte is looked at once, and the cost
     /// per byte stays bounded whatever the dot density.
     #[inline(always)]
     fn find_dot_line(&mut self, hay: &[u8], pos: usize) -> Option<usize> {
@@ -542,7 +551,7 @@ impl BodyDecoder {
         let mut at = 0;
         if self.dense {
             for _ in 0..DENSE_PROBES {
-                let lf = at + memchr::memchr(b'\n', rest.get(at..)?)?;
+                let lf = at + find_lf_near(rest.get(at..)?)?;
                 match rest.get(lf + 1) {
                     Some(b'.') => return Some(pos + lf),
                     Some(_) => at = lf + 1,

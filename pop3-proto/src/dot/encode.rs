@@ -6,6 +6,9 @@ use core::ops::Range;
 use bytes::{Bytes, BytesMut};
 use memchr::memmem::Finder;
 
+pub(super) use super::lf::BLOCK as COPY_BLOCK;
+use super::lf::{first_lf, has_lf};
+
 /// Options of a [`Stuffer`] (and of [`stuff`] and [`wire_len`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StuffConfig {
@@ -92,41 +95,6 @@ fn count_bare_lf_window(window: &[u8]) -> u64 {
         total += u64::from(n);
     }
     total
-}
-
-/// The block size of [`Core::push_copy_lf`].
-pub(super) const COPY_BLOCK: usize = 64;
-
-/// `true` if `block` holds an LF. Written as a fold without early exit so that the
-/// compiler makes it vector compares and one mask test.
-#[inline(always)]
-fn has_lf(block: &[u8]) -> bool {
-    block.iter().fold(false, |any, &b| any | (b == b'\n'))
-}
-
-/// The offset of the first LF in `block`, which holds one (else `COPY_BLOCK`): the
-/// 16-octet group with [`has_lf`], then eight octets at a time (SWAR): in
-/// `x = word ^ 0x0a0a..`, an LF is a zero octet, and `(x - 0x0101..) & !x & 0x8080..`
-/// sets the high bit of the lowest zero octet (higher ones may be false positives,
-/// after a borrow, but only above a true zero, so the lowest set bit is exact).
-#[inline(always)]
-fn first_lf(block: &[u8; COPY_BLOCK]) -> usize {
-    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
-    const HIGH: u64 = u64::from_ne_bytes([0x80; 8]);
-    const LF: u64 = u64::from_ne_bytes([b'\n'; 8]);
-    for (g, group) in block.chunks_exact(16).enumerate() {
-        if !has_lf(group) {
-            continue;
-        }
-        for (k, word) in group.chunks_exact(8).enumerate() {
-            let x = u64::from_le_bytes(word.try_into().unwrap_or_default()) ^ LF;
-            let flags = x.wrapping_sub(ONES) & !x & HIGH;
-            if flags != 0 {
-                return g * 16 + k * 8 + (flags.trailing_zeros() / 8) as usize;
-            }
-        }
-    }
-    COPY_BLOCK
 }
 
 /// Emits wire segments as [`Bytes`].

@@ -33,6 +33,7 @@
 
 mod decode;
 mod encode;
+mod lf;
 
 pub use decode::{BodyDecoder, BodyPiece, DecoderConfig, SlicePiece};
 pub use encode::{stuff, stuff_into, wire_len, StuffConfig, Stuffer, WireLen};
