@@ -255,9 +255,6 @@ pub struct BodyDecoder {
     /// one line by line (see [`find_dot_line`](Self::find_dot_line)).
     dense: bool,
     body_len: u64,
-    /// No size limit is configured (a copy of `config.max_body.is_none()`, for the hot
-    /// path).
-    unlimited: bool,
     examined: u64,
     skipping: bool,
 }
@@ -271,7 +268,6 @@ impl BodyDecoder {
             finder: Finder::new(b"\n."),
             dense: false,
             body_len: 0,
-            unlimited: config.max_body.is_none(),
             examined: 0,
             skipping: false,
         }
@@ -401,24 +397,22 @@ impl BodyDecoder {
     fn decode_input<I: Input>(&mut self, buf: &mut I) -> Result<Piece<I::Piece>, DotError> {
         // The hot path: inside a line, no size limit, no conversion. One search, one
         // piece, nothing else to decide.
-        if self.unlimited
+        if self.config.max_body.is_none()
             && matches!(self.state, State::Mid | State::Cr)
             && !self.config.lf_to_crlf
             && !buf.bytes().is_empty()
         {
-            if let Step::Take { len, skip } = self.scan(buf) {
-                self.body_len += len as u64;
-                let data = buf.take(len);
-                buf.skip(skip);
-                return Ok(Piece::Data(data));
-            }
+            let (len, skip) = self.scan(buf);
+            self.body_len = self.body_len.saturating_add(len as u64);
+            let data = buf.take(len);
+            buf.skip(skip);
+            return Ok(Piece::Data(data));
         }
         self.decode_general(buf)
     }
 
     /// Everything but the hot path of [`decode_input`](Self::decode_input): state
-    /// transitions, the size limit and skip mode. Kept out of line so that the hot
-    /// path stays small.
+    /// transitions, the size limit and skip mode.
     #[inline]
     fn decode_general<I: Input>(&mut self, buf: &mut I) -> Result<Piece<I::Piece>, DotError> {
         loop {
@@ -530,7 +524,8 @@ impl BodyDecoder {
                     return if self.config.allow_bare_lf && self.config.lf_to_crlf {
                         self.scan_converting(buf)
                     } else {
-                        self.scan(buf)
+                        let (len, skip) = self.scan(buf);
+                        Step::Take { len, skip }
                     };
                 }
             }
@@ -566,9 +561,10 @@ impl BodyDecoder {
     }
 
     /// Strict mode, and lenient mode without conversion: search only for `"\n."`.
-    /// `buf` is not empty.
+    /// `buf` is not empty. Returns the piece to take: its length, then the octets to
+    /// drop after it (a dot, or the terminator's).
     #[inline(always)]
-    fn scan<I: Input>(&mut self, buf: &mut I) -> Step {
+    fn scan<I: Input>(&mut self, buf: &mut I) -> (usize, usize) {
         let lenient = self.config.allow_bare_lf;
         let hay = buf.bytes();
         let len = hay.len();
@@ -600,7 +596,7 @@ impl BodyDecoder {
             };
             self.examined += (lf + 1 + skip) as u64;
             self.state = state;
-            return Step::Take { len: lf + 1, skip };
+            return (lf + 1, skip);
         }
         // No line in this buffer starts with a dot: everything is content. Remember
         // whether it ended at a line start (the next chunk may begin with a dot).
@@ -615,7 +611,7 @@ impl BodyDecoder {
             _ => State::Mid,
         };
         self.examined += len as u64;
-        Step::Take { len, skip: 0 }
+        (len, 0)
     }
 
     /// Lenient mode with LF to CRLF conversion: every line end has to be looked at, to

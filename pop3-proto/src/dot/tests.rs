@@ -76,120 +76,104 @@ struct Outcome {
     examined: u64,
 }
 
-/// Decodes `wire` cut at the sorted positions `cuts`, as `Bytes` chunks, and checks
-/// that the borrowed-slice and `BytesMut` APIs give exactly the same.
+/// Decodes `wire` cut at the sorted positions `cuts`, through the `Bytes`,
+/// borrowed-slice and `BytesMut` APIs, checks that the three give exactly the same and
+/// returns it.
 fn decode_chunks(decoder: &mut BodyDecoder, wire: &Bytes, cuts: &[usize]) -> Outcome {
-    let outcome = decode_chunks_bytes(decoder, wire, cuts);
-    assert_eq!(decode_chunks_slice(decoder, wire, cuts), outcome, "slices");
+    let chunks: Vec<Bytes> = cuts
+        .iter()
+        .chain(core::iter::once(&wire.len()))
+        .scan(0, |prev, &cut| {
+            let chunk = wire.slice(*prev..cut);
+            *prev = cut;
+            Some(chunk)
+        })
+        .collect();
+    let outcome = decode_via::<Bytes>(decoder, &chunks);
+    assert_eq!(decode_via::<&[u8]>(decoder, &chunks), outcome, "slices");
     assert_eq!(
-        decode_chunks_bytesmut(decoder, wire, cuts),
+        decode_via::<BytesMut>(decoder, &chunks),
         outcome,
         "BytesMut"
     );
     outcome
 }
 
-/// [`decode_chunks`] through [`BodyDecoder::decode_slice`].
-fn decode_chunks_slice(decoder: &mut BodyDecoder, wire: &[u8], cuts: &[usize]) -> Outcome {
+/// One of the decoder's input APIs, fed one chunk at a time.
+trait Feed<'a> {
+    fn new(chunk: &'a Bytes) -> Self;
+    /// One call of the API: `Some(data)`, or `None` for `End` and `NeedMore`
+    /// (told apart by [`BodyDecoder::is_done`]).
+    fn next(&mut self, decoder: &mut BodyDecoder) -> Option<Vec<u8>>;
+    fn left(&self) -> &[u8];
+}
+
+impl<'a> Feed<'a> for Bytes {
+    fn new(chunk: &'a Bytes) -> Self {
+        chunk.clone()
+    }
+    fn next(&mut self, decoder: &mut BodyDecoder) -> Option<Vec<u8>> {
+        match decoder.decode_bytes(self).unwrap() {
+            BodyPiece::Data(d) => Some(d.to_vec()),
+            BodyPiece::End | BodyPiece::NeedMore => None,
+        }
+    }
+    fn left(&self) -> &[u8] {
+        self
+    }
+}
+
+impl<'a> Feed<'a> for &'a [u8] {
+    fn new(chunk: &'a Bytes) -> Self {
+        chunk
+    }
+    fn next(&mut self, decoder: &mut BodyDecoder) -> Option<Vec<u8>> {
+        match decoder.decode_slice(self).unwrap() {
+            SlicePiece::Data(d) => Some(d.to_vec()),
+            SlicePiece::End | SlicePiece::NeedMore => None,
+        }
+    }
+    fn left(&self) -> &[u8] {
+        self
+    }
+}
+
+/// Each chunk in a fresh receive buffer; the decoder leaves it empty unless it ended,
+/// so this is the state machines' one buffer, appended to.
+impl<'a> Feed<'a> for BytesMut {
+    fn new(chunk: &'a Bytes) -> Self {
+        BytesMut::from(&chunk[..])
+    }
+    fn next(&mut self, decoder: &mut BodyDecoder) -> Option<Vec<u8>> {
+        match decoder.decode(self).unwrap() {
+            BodyPiece::Data(d) => Some(d.to_vec()),
+            BodyPiece::End | BodyPiece::NeedMore => None,
+        }
+    }
+    fn left(&self) -> &[u8] {
+        self
+    }
+}
+
+/// Decodes `chunks` one after the other through the API `F`.
+fn decode_via<'a, F: Feed<'a>>(decoder: &mut BodyDecoder, chunks: &'a [Bytes]) -> Outcome {
     decoder.reset();
     let mut body = Vec::new();
     let mut rest: Option<Vec<u8>> = None;
-    let mut prev = 0;
-    for &cut in cuts.iter().chain(core::iter::once(&wire.len())) {
-        let mut chunk = &wire[prev..cut];
-        prev = cut;
+    for chunk in chunks {
         if let Some(rest) = rest.as_mut() {
             rest.extend_from_slice(chunk);
             continue;
         }
-        loop {
-            match decoder.decode_slice(&mut chunk).unwrap() {
-                SlicePiece::Data(d) => {
-                    assert!(!d.is_empty());
-                    body.extend_from_slice(d);
-                }
-                SlicePiece::NeedMore => {
-                    assert!(chunk.is_empty());
-                    break;
-                }
-                SlicePiece::End => {
-                    rest = Some(chunk.to_vec());
-                    break;
-                }
-            }
+        let mut input = F::new(chunk);
+        while let Some(d) = input.next(decoder) {
+            assert!(!d.is_empty());
+            body.extend_from_slice(&d);
         }
-    }
-    assert_eq!(decoder.body_len(), body.len() as u64);
-    Outcome {
-        body,
-        rest,
-        examined: decoder.bytes_examined(),
-    }
-}
-
-/// [`decode_chunks`] through [`BodyDecoder::decode`], each chunk appended to one
-/// receive buffer as the state machines do.
-fn decode_chunks_bytesmut(decoder: &mut BodyDecoder, wire: &[u8], cuts: &[usize]) -> Outcome {
-    decoder.reset();
-    let mut body = Vec::new();
-    let mut buf = BytesMut::new();
-    let mut prev = 0;
-    for &cut in cuts.iter().chain(core::iter::once(&wire.len())) {
-        buf.extend_from_slice(&wire[prev..cut]);
-        prev = cut;
         if decoder.is_done() {
-            continue;
-        }
-        loop {
-            match decoder.decode(&mut buf).unwrap() {
-                BodyPiece::Data(d) => {
-                    assert!(!d.is_empty());
-                    body.extend_from_slice(&d);
-                }
-                BodyPiece::NeedMore => {
-                    assert!(buf.is_empty());
-                    break;
-                }
-                BodyPiece::End => break,
-            }
-        }
-    }
-    assert_eq!(decoder.body_len(), body.len() as u64);
-    Outcome {
-        body,
-        rest: decoder.is_done().then(|| buf.to_vec()),
-        examined: decoder.bytes_examined(),
-    }
-}
-
-/// Decodes `wire` cut at the sorted positions `cuts`, as `Bytes` chunks.
-fn decode_chunks_bytes(decoder: &mut BodyDecoder, wire: &Bytes, cuts: &[usize]) -> Outcome {
-    decoder.reset();
-    let mut body = Vec::new();
-    let mut rest: Option<Vec<u8>> = None;
-    let mut prev = 0;
-    for &cut in cuts.iter().chain(core::iter::once(&wire.len())) {
-        let mut chunk = wire.slice(prev..cut);
-        prev = cut;
-        if let Some(rest) = rest.as_mut() {
-            rest.extend_from_slice(&chunk);
-            continue;
-        }
-        loop {
-            match decoder.decode_bytes(&mut chunk).unwrap() {
-                BodyPiece::Data(d) => {
-                    assert!(!d.is_empty());
-                    body.extend_from_slice(&d);
-                }
-                BodyPiece::NeedMore => {
-                    assert!(chunk.is_empty());
-                    break;
-                }
-                BodyPiece::End => {
-                    rest = Some(chunk.to_vec());
-                    break;
-                }
-            }
+            rest = Some(input.left().to_vec());
+        } else {
+            assert!(input.left().is_empty(), "NeedMore with input left");
         }
     }
     assert_eq!(decoder.body_len(), body.len() as u64);
@@ -493,6 +477,40 @@ fn max_body_limit_and_skip_mode() {
             assert_eq!(rest.as_deref(), Some(&b"+OK next\r\n"[..]));
             assert!(body.len() as u64 <= limit);
             assert_eq!(decoder.body_len(), body.len() as u64);
+
+            // The borrowed-slice API: the same pieces, the same one error, the same end.
+            let mut slices = BodyDecoder::new(config);
+            let (mut body2, mut errors2, mut rest2) = (Vec::new(), 0, None::<Vec<u8>>);
+            let mut held = Vec::new();
+            for part in [&wire[..cut], &wire[cut..]] {
+                if let Some(rest2) = rest2.as_mut() {
+                    rest2.extend_from_slice(part);
+                    continue;
+                }
+                held.extend_from_slice(part);
+                let mut input: &[u8] = &held;
+                loop {
+                    match slices.decode_slice(&mut input) {
+                        Ok(SlicePiece::Data(d)) => body2.extend_from_slice(d),
+                        Ok(SlicePiece::NeedMore) => break,
+                        Ok(SlicePiece::End) => {
+                            rest2 = Some(input.to_vec());
+                            break;
+                        }
+                        Err(e) => {
+                            assert_eq!(e, DotError::BodyTooLarge { limit });
+                            errors2 += 1;
+                        }
+                    }
+                }
+                held = input.to_vec();
+            }
+            assert_eq!(
+                (body2, errors2),
+                (body, errors),
+                "slices, limit {limit} cut {cut}"
+            );
+            assert_eq!(rest2, rest);
         }
     }
 }
