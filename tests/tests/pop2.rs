@@ -447,12 +447,16 @@ fn nack_retrieves_again() {
 // ----- errors and edge cases -----
 
 fn logged_in(sizes: &[usize]) -> (Server, Host) {
+    logged_in_with(ServerConfig::default(), sizes)
+}
+
+fn logged_in_with(config: ServerConfig, sizes: &[usize]) -> (Server, Host) {
     let mut host = Host::example();
     host.boxes.insert(
         "POSTEL".to_string(),
         sizes.iter().map(|&s| message("m", s)).collect(),
     );
-    let mut server = Server::new(ServerConfig::default(), example_greeting());
+    let mut server = Server::new(config, example_greeting());
     drive_server(&mut server, &mut host, &[b"HELO POSTEL SECRET\r\n"]);
     server.take_output();
     (server, host)
@@ -478,9 +482,18 @@ fn unexpected_command_closes() {
     assert_eq!(server.enqueue_input(b"READ\r\n"), Ok(()));
     assert_eq!(server.next_event(), None);
 
-    // A malformed line and an unknown command close the same way.
-    for bad in [&b"READ x\r\n"[..], b"STAT\r\n", b"READ\n"] {
-        let (mut server, mut host) = logged_in(&[10]);
+    // A malformed line and an unknown command close the same way, and so does a
+    // bare-LF line when bare LFs are refused.
+    let strict = ServerConfig {
+        allow_bare_lf: false,
+        ..ServerConfig::default()
+    };
+    for (bad, config) in [
+        (&b"READ x\r\n"[..], ServerConfig::default()),
+        (b"STAT\r\n", ServerConfig::default()),
+        (b"READ\n", strict),
+    ] {
+        let (mut server, mut host) = logged_in_with(config, &[10]);
         let events = drive_server(&mut server, &mut host, &[bad]);
         assert!(
             matches!(events[..], [ServerEvent::Closed { .. }]),
@@ -488,6 +501,24 @@ fn unexpected_command_closes() {
         );
         assert_eq!(server.take_output().concat(), b"- error\r\n");
     }
+}
+
+/// By default a bare LF ends a command line, as in the POP3 server: each LF ends
+/// exactly one line, and two lines are never joined.
+#[test]
+fn bare_lf_command_lines_are_accepted_by_default() {
+    let (mut server, mut host) = logged_in(&[10, 20]);
+    let events = drive_server(&mut server, &mut host, &[b"READ 2\nREAD 1\r\n"]);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Closed { .. })),
+        "{events:?}"
+    );
+    assert_eq!(
+        server.take_output().concat(),
+        b"=20 characters in message 2\r\n=10 characters in message 1\r\n"
+    );
 }
 
 /// READ past the end (or of a deleted message) answers `=0`; RETR then is an

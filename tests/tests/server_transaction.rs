@@ -569,3 +569,27 @@ fn login_listing_can_be_given_by_the_host_directly() {
         "+OK send PASS\r\n+OK maildrop has 3 messages (600 octets)\r\n+OK 3 messages (600 octets)\r\n1 100\r\n2 200\r\n3 300\r\n.\r\n"
     );
 }
+
+/// R1939-12 with hostile content: a message holding `LF . CRLF` and a fake reply,
+/// served with the default configuration and the sizes counted with
+/// `ServerConfig::stuff_config`, can end neither a CRLF reader's nor an LF reader's
+/// view of the reply early, and LIST matches what RETR sends (R1939-14).
+#[test]
+fn r1939_12_default_server_stuffs_dots_after_bare_lf() {
+    let hostile: &'static [u8] = b"Subject: x\r\n\r\nline one\n.\r\n+OK injected\r\nlast\r\n";
+    let mut host = MemoryHost::new(
+        "mrose",
+        "tanstaaf",
+        vec![(Bytes::from_static(hostile), "h1".into())],
+    );
+    let defaults = ServerConfig::default();
+    assert_eq!(host.stuff, defaults.stuff_config());
+    let mut server = logged_in(config(), &mut host);
+    let out = run(&mut server, &mut host, b"LIST 1\r\nRETR 1\r\nNOOP\r\n");
+    let body = "Subject: x\r\n\r\nline one\r\n..\r\n+OK injected\r\nlast\r\n";
+    let size = body.len() - 1;
+    assert_eq!(
+        out,
+        format!("+OK 1 {size}\r\n+OK {size} octets\r\n{body}.\r\n+OK\r\n")
+    );
+}

@@ -10,11 +10,33 @@ pub(super) use super::lf::BLOCK as COPY_BLOCK;
 use super::lf::{first_lf, has_lf};
 
 /// Options of a [`Stuffer`] (and of [`stuff`] and [`wire_len`]).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+///
+/// The default is safe for every reader: each LF of the message is a line end
+/// (a bare LF goes out as CRLF, which RFC 5322 mail may not hold anyway), so a `.`
+/// at the start of anything a reader could take for a line is stuffed. Content can
+/// then never end the reply early, whether the reader ends lines at CRLF (RFC 1939
+/// §3) or at LF (as Python's poplib and many clients do).
+///
+/// ```
+/// use bytes::Bytes;
+/// use pop3_proto::dot::{stuff, StuffConfig};
+///
+/// // A bare LF then ".": a reader that ends lines at LF must not see a terminator.
+/// let wire = stuff(&Bytes::from_static(b"a\n.\r\nX\r\n"), StuffConfig::default()).concat();
+/// assert_eq!(wire, b"a\r\n..\r\nX\r\n.\r\n");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StuffConfig {
-    /// Send every bare LF of the message as CRLF (Maildir stores keep LF line ends).
-    /// When `false`, a bare LF is content: it is sent as it is and is not a line end,
-    /// so a `.` after it is not stuffed (the strict decoder reads it back unchanged).
+    /// Send every bare LF of the message as CRLF (on by default). A stored LF is then
+    /// a line end like CRLF, and a `.` after it is stuffed.
+    ///
+    /// `false` is the raw mode: a bare LF is content, sent as it is and not a line
+    /// end, so a `.` after it is **not** stuffed. A strict reader (CRLF only) reads
+    /// such a message back unchanged, but a reader that ends lines at LF takes
+    /// `LF . CRLF` in the content for the end of the reply and the rest of the
+    /// message for replies to its next commands: anyone who can send mail to the
+    /// mailbox can then inject responses. Use it only for stores known to hold CRLF
+    /// line ends and nothing else, or for a peer known to read strictly.
     pub lf_to_crlf: bool,
     /// `Some(n)` for `TOP msg n` (R1939-37, E-6): the headers, the blank line, then the
     /// first `n` lines of the body (`n = 0` allowed). `None` sends the whole message.
@@ -23,6 +45,25 @@ pub struct StuffConfig {
     /// `lf_to_crlf`, just LF. A message without an empty line is all headers, so `TOP`
     /// sends all of it. A body with fewer than `n` lines is sent whole.
     pub top_lines: Option<u64>,
+}
+
+impl Default for StuffConfig {
+    /// Bare LFs sent as CRLF (the safe mode), the whole message.
+    fn default() -> Self {
+        StuffConfig {
+            lf_to_crlf: true,
+            top_lines: None,
+        }
+    }
+}
+
+impl StuffConfig {
+    /// The raw mode: bare LFs sent as they are (see [`lf_to_crlf`](Self::lf_to_crlf)
+    /// for the risk), the whole message.
+    pub const RAW: StuffConfig = StuffConfig {
+        lf_to_crlf: false,
+        top_lines: None,
+    };
 }
 
 /// Where a TOP cut stands.
@@ -615,7 +656,7 @@ impl Stuffer {
     /// use bytes::BytesMut;
     /// use pop3_proto::dot::{StuffConfig, Stuffer};
     ///
-    /// let maildir = StuffConfig { lf_to_crlf: true, ..StuffConfig::default() };
+    /// let maildir = StuffConfig::default(); // bare LFs go out as CRLF
     /// let mut stuffer = Stuffer::new(maildir);
     /// let mut out = BytesMut::new();
     /// stuffer.push_copy(b"Subject: x\n\n.dot\n", &mut out);
@@ -695,7 +736,7 @@ pub fn stuff(message: &Bytes, config: StuffConfig) -> Vec<Bytes> {
 /// use pop3_proto::dot::{wire_len, StuffConfig};
 ///
 /// assert_eq!(wire_len(b".a\r\nb", StuffConfig::default()), 7);
-/// let maildir = StuffConfig { lf_to_crlf: true, ..StuffConfig::default() };
+/// let maildir = StuffConfig::default(); // bare LFs go out as CRLF
 /// assert_eq!(wire_len(b"a\nb\n", maildir), 6);
 /// ```
 pub fn wire_len(message: &[u8], config: StuffConfig) -> u64 {

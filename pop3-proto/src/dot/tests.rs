@@ -420,15 +420,19 @@ fn e22_final_crlf_and_conversion() {
         lf_to_crlf: true,
         top_lines: None,
     };
+    assert_eq!(stuffed(b"abc", StuffConfig::RAW), b"abc\r\n.\r\n");
+    assert_eq!(stuffed(b"abc\r", StuffConfig::RAW), b"abc\r\r\n.\r\n");
     assert_eq!(stuffed(b"abc", StuffConfig::default()), b"abc\r\n.\r\n");
     assert_eq!(stuffed(b"abc\r", StuffConfig::default()), b"abc\r\r\n.\r\n");
     assert_eq!(stuffed(b"a\n.b\n.", conv), b"a\r\n..b\r\n..\r\n.\r\n");
     assert_eq!(wire_len(b"a\n.b\n.", conv), 10);
     assert_eq!(stuffed(b"a\r\n\n\r.\r\n", conv), b"a\r\n\r\n\r.\r\n.\r\n");
-    // Without conversion a dot after a bare LF is not at a line start.
+    // Without conversion (the opt-in raw mode) a dot after a bare LF is not at a
+    // line start; by default the LF is a line end and the dot is stuffed.
+    assert_eq!(stuffed(b"a\n.b\r\n", StuffConfig::RAW), b"a\n.b\r\n.\r\n");
     assert_eq!(
         stuffed(b"a\n.b\r\n", StuffConfig::default()),
-        b"a\n.b\r\n.\r\n"
+        b"a\r\n..b\r\n.\r\n"
     );
 }
 
@@ -646,7 +650,8 @@ fn for_each_string(max_len: u32, mut f: impl FnMut(&[u8])) {
     }
 }
 
-/// E-3, E-4, R1939-12/13: every string up to length 8, stuffed and terminated, decodes
+/// E-3, E-4, R1939-12/13: every string up to length 8, stuffed in the raw mode and
+/// terminated, decodes
 /// back to itself (with the final CRLF of E-22) at every split point (every pair of
 /// split points up to length 6); the stuffer agrees with the reference stuffer and
 /// wire_len with the decoded length.
@@ -654,10 +659,10 @@ fn for_each_string(max_len: u32, mut f: impl FnMut(&[u8])) {
 fn exhaustive_stuff_then_decode_every_split() {
     let mut decoder = BodyDecoder::new(DecoderConfig::default());
     for_each_string(8, |s| {
-        let wire = stuffed(s, StuffConfig::default());
+        let wire = stuffed(s, StuffConfig::RAW);
         assert_eq!(wire, reference_stuff(s), "{s:?}");
         let expected = with_final_crlf(s);
-        assert_eq!(wire_len(s, StuffConfig::default()), expected.len() as u64);
+        assert_eq!(wire_len(s, StuffConfig::RAW), expected.len() as u64);
         let wire = Bytes::from(wire);
         let whole = decode_chunks(&mut decoder, &wire, &[]);
         assert_eq!(whole.body, expected, "{s:?}");
@@ -738,7 +743,7 @@ fn exhaustive_conversion_and_top_stuffer_splits() {
         assert_eq!(wire_len(s, conv), with_final_crlf(&normalised).len() as u64);
         for config in [
             conv,
-            StuffConfig::default(),
+            StuffConfig::RAW,
             StuffConfig {
                 lf_to_crlf: false,
                 top_lines: Some(0),

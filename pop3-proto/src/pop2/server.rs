@@ -27,7 +27,8 @@ pub struct ServerConfig {
     /// smaller value is stricter; a larger one has no effect, since
     /// [`Command::parse`] enforces 512.
     pub max_command_line: usize,
-    /// Accept a bare LF as a line end. Off: a bare LF is an error, and the
+    /// Accept a bare LF as a line end (on by default, as POP3 servers in the field
+    /// do; each LF ends exactly one line). Off: a bare LF is an error, and the
     /// session closes.
     pub allow_bare_lf: bool,
     /// Input kept while the host answers an event (a client that sends ahead);
@@ -41,7 +42,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             max_command_line: super::types::MAX_COMMAND_LINE,
-            allow_bare_lf: false,
+            allow_bare_lf: true,
             max_buffered_input: 8 * 1024,
             signoff: Text::new("OK, bye, bye").unwrap_or_default(),
         }

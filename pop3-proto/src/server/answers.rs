@@ -152,8 +152,8 @@ impl Server {
 
     fn stuff_config(&self, top: Option<u32>) -> StuffConfig {
         StuffConfig {
-            lf_to_crlf: self.config.lf_to_crlf,
             top_lines: top.map(u64::from),
+            ..self.config.stuff_config()
         }
     }
 

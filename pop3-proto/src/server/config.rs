@@ -2,6 +2,7 @@
 
 use alloc::vec::Vec;
 
+use crate::dot::StuffConfig;
 use crate::types::{Expire, LanguageTag, Mechanism, Text};
 
 /// The server machine's settings: limits, and what CAPA advertises.
@@ -34,11 +35,21 @@ pub struct ServerConfig {
     /// [`CloseReason::TooManyFailures`](super::CloseReason::TooManyFailures).
     /// 0 means no limit.
     pub max_failed_logins: u32,
-    /// Accept a bare LF as the end of a command (E-5). Off by default.
+    /// Accept a bare LF as the end of a command or SASL line. On by default: every
+    /// server in the field (Dovecot, Cyrus, Courier, GNU Mailutils, popa3d, Solid
+    /// POP3) takes `USER alice\n` as a command, and clients that send it exist. Each
+    /// LF ends exactly one line (two lines are never joined), a CR before the LF is
+    /// part of the line end, a lone CR is never one, and every length limit counts
+    /// the line end as sent. Turn it off for the strict reading of RFC 1939 §3, where
+    /// a bare-LF line is answered `-ERR` and dropped.
     pub allow_bare_lf: bool,
     /// Collapse runs of spaces between arguments (E-27; never inside PASS).
     pub lenient_spaces: bool,
-    /// Message stores keep LF line ends: send them as CRLF and count sizes so.
+    /// Send every bare LF of a message as CRLF, and so stuff a `.` after any LF
+    /// (on by default; see [`StuffConfig::lf_to_crlf`](crate::dot::StuffConfig::lf_to_crlf)
+    /// for what turning it off risks). Sizes given in
+    /// [`MessageInfo`](super::MessageInfo) must be counted the same way:
+    /// [`wire_len`](crate::dot::wire_len) with [`ServerConfig::stuff_config`].
     pub lf_to_crlf: bool,
     /// USER and PASS are offered (the `USER` capability).
     pub user_pass: bool,
@@ -100,9 +111,9 @@ impl Default for ServerConfig {
             max_buffered_input: 64 * 1024,
             max_pending_output: 256 * 1024,
             max_failed_logins: 3,
-            allow_bare_lf: false,
+            allow_bare_lf: true,
             lenient_spaces: false,
-            lf_to_crlf: false,
+            lf_to_crlf: true,
             user_pass: true,
             check_user: false,
             apop: false,
@@ -126,6 +137,27 @@ impl Default for ServerConfig {
             languages: Vec::new(),
             extensions: false,
             signoff: Text::new("POP3 server signing off").unwrap_or_default(),
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The stuffing configuration of whole messages (RETR): count the sizes of
+    /// [`MessageInfo`](super::MessageInfo) with it, so LIST matches what RETR sends
+    /// (R1939-14, RFC 6856 §2.1).
+    ///
+    /// ```
+    /// use pop3_proto::dot::wire_len;
+    /// use pop3_proto::server::ServerConfig;
+    ///
+    /// let config = ServerConfig::default();
+    /// // A stored bare LF goes out as CRLF, and is counted so.
+    /// assert_eq!(wire_len(b"a\nb\n", config.stuff_config()), 6);
+    /// ```
+    pub fn stuff_config(&self) -> StuffConfig {
+        StuffConfig {
+            lf_to_crlf: self.lf_to_crlf,
+            top_lines: None,
         }
     }
 }

@@ -13,7 +13,8 @@ use crate::types::{
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MessageInfo {
     /// The exact size LIST reports: octets as sent, CRLF line ends, stuffing dots
-    /// not counted (R1939-14). [`crate::dot::wire_len`] computes it.
+    /// not counted (R1939-14). [`crate::dot::wire_len`] with
+    /// [`ServerConfig::stuff_config`](super::ServerConfig::stuff_config) computes it.
     pub size: u64,
     /// The unique-id UIDL reports (R1939-39).
     pub uid: UniqueId,
