@@ -200,16 +200,23 @@ fn scaling(c: &mut Criterion) {
 }
 
 /// Stuffing (server side) with the exact size, beside a plain copy.
+///
+/// `stuff/KIND` stuffs CRLF stores in the raw mode (`StuffConfig::RAW`: only `"\n."`
+/// matters) and the bare-LF store with conversion; `stuff-default/KIND` stuffs the
+/// CRLF stores with the default (safe) configuration, which also looks for bare LFs.
 fn stuffing(c: &mut Criterion) {
-    for kind in [Kind::Typical, Kind::DotDense, Kind::BareLf] {
+    let runs = [
+        ("stuff", Kind::Typical, StuffConfig::RAW),
+        ("stuff", Kind::DotDense, StuffConfig::RAW),
+        ("stuff", Kind::BareLf, StuffConfig::default()),
+        ("stuff-default", Kind::Typical, StuffConfig::default()),
+        ("stuff-default", Kind::DotDense, StuffConfig::default()),
+    ];
+    for (prefix, kind, config) in runs {
         let size = capped(DEFAULT_SIZE);
         let msg_vec = message(kind, size);
         let msg = Bytes::from(msg_vec.clone());
-        let config = StuffConfig {
-            lf_to_crlf: kind.lenient(),
-            top_lines: None,
-        };
-        let mut group = c.benchmark_group(format!("stuff/{}", kind.name()));
+        let mut group = c.benchmark_group(format!("{prefix}/{}", kind.name()));
         configure(&mut group);
         group.throughput(Throughput::Bytes(msg_vec.len() as u64));
         let mut out = Vec::with_capacity(msg_vec.len());

@@ -236,15 +236,21 @@ fn main() {
         "| input | copy | wire_len | Stuffer | Stuffer + wire_len | copying + wire_len | stuff() whole | Stuffer + wire_len vs copy | copying + wire_len vs copy |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
-    for kind in ["typical", "dot-dense", "bare-lf"] {
-        let g = format!("stuff/{kind}");
+    for (prefix, kind) in [
+        ("stuff", "typical"),
+        ("stuff", "dot-dense"),
+        ("stuff", "bare-lf"),
+        ("stuff-default", "typical"),
+        ("stuff-default", "dot-dense"),
+    ] {
+        let g = format!("{prefix}/{kind}");
         let copy = get(&r, &g, "copy", "");
         let both = get(&r, &g, "stuffer+wire_len", "64KiB");
         let copying = get(&r, &g, "stuffer-copy+wire_len", "64KiB");
-        let label = if kind == "bare-lf" {
-            "bare-lf (LF to CRLF)"
-        } else {
-            kind
+        let label = match (prefix, kind) {
+            ("stuff", "bare-lf") => "bare-lf (default: LF to CRLF)".to_string(),
+            ("stuff", _) => format!("{kind} (raw mode)"),
+            _ => format!("{kind} (default: LF to CRLF)"),
         };
         println!(
             "| {label} | {} | {} | {} | {} | {} | {} | {} | {} |",

@@ -119,12 +119,28 @@ fn count_bare_lf(chunk: &[u8]) -> u64 {
     total
 }
 
+/// `true` if an LF after the first octet of `window` has no CR before it (the first
+/// octet is only looked at as a predecessor), without early exit.
+#[inline]
+fn has_bare_lf(window: &[u8]) -> bool {
+    let rest = window.get(1..).unwrap_or_default();
+    // One flat loop, an OR into a byte: the compiler vectorises it.
+    window.iter().zip(rest).fold(0u8, |any, (&x, &y)| {
+        any | (u8::from(y == b'\n') & u8::from(x != b'\r'))
+    }) != 0
+}
+
 /// [`count_bare_lf`] of one block. Without a CR in it, every LF after the first byte
 /// is bare: `memchr`'s count (vectorised, AVX2 where the CPU has it) is the answer.
+/// With CRs (CRLF mail), usually no LF is bare, which [`has_bare_lf`] tells faster
+/// than counting.
 fn count_bare_lf_window(window: &[u8]) -> u64 {
     let rest = window.get(1..).unwrap_or_default();
     if memchr::memchr(b'\r', window).is_none() {
         return memchr::memchr_iter(b'\n', rest).count() as u64;
+    }
+    if !has_bare_lf(window) {
+        return 0;
     }
     // Counted in blocks into `u8` lanes so the compiler vectorises it.
     let mut total = 0u64;
@@ -297,34 +313,63 @@ impl Core {
         self.prev_cr = last == Some(b'\r');
     }
 
-    /// LF to CRLF without a TOP cut: every LF is looked at (`memchr`), a bare one gets a
-    /// static `\r\n` in its place, and a `.` after any line end is doubled. `chunk` is
-    /// not empty.
+    /// LF to CRLF without a TOP cut: a bare LF gets a static `\r\n` in its place, and a
+    /// `.` after any line end is doubled. `chunk` is not empty.
+    ///
+    /// The chunk goes through in blocks of [`COUNT_BLOCK`] octets. Mail mostly holds
+    /// CRLF line ends only, so each block is first checked for a bare LF (a compare
+    /// the compiler vectorises): without one, only `"\n."` matters and `memmem` finds
+    /// it, as in the raw mode; with one, every LF of the block is looked at (`memchr`).
     fn push_fast_lf<S: Sink>(&mut self, chunk: &[u8], sink: &mut S) {
         if self.line_start && chunk.first() == Some(&b'.') {
             sink.dot();
         }
+        let len = chunk.len();
         let mut start = 0;
-        for lf in memchr::memchr_iter(b'\n', chunk) {
-            let cr = match lf.checked_sub(1) {
-                Some(p) => chunk.get(p) == Some(&b'\r'),
-                None => self.prev_cr,
+        let mut block = 0;
+        while block < len {
+            let end = len.min(block + COUNT_BLOCK);
+            let clean = match block.checked_sub(1) {
+                Some(before) => !has_bare_lf(chunk.get(before..end).unwrap_or_default()),
+                None => {
+                    let first_bare = chunk.first() == Some(&b'\n') && !self.prev_cr;
+                    !first_bare && !has_bare_lf(chunk.get(..end).unwrap_or_default())
+                }
             };
-            if !cr {
-                sink.content(start..lf);
-                sink.crlf();
-                start = lf + 1;
-            }
-            if chunk.get(lf + 1) == Some(&b'.') {
-                if cr {
+            if clean {
+                // Every LF here follows a CR. The dot after the block's last LF may be
+                // the first octet of the next block: search one octet further.
+                let hay = chunk.get(block..len.min(end + 1)).unwrap_or_default();
+                for k in self.finder.find_iter(hay) {
+                    let lf = block + k;
                     sink.content_then_dot(start..lf + 2);
                     start = lf + 1;
-                } else {
-                    sink.dot();
+                }
+            } else {
+                let lines = chunk.get(block..end).unwrap_or_default();
+                for lf in memchr::memchr_iter(b'\n', lines).map(|k| block + k) {
+                    let cr = match lf.checked_sub(1) {
+                        Some(p) => chunk.get(p) == Some(&b'\r'),
+                        None => self.prev_cr,
+                    };
+                    if !cr {
+                        sink.content(start..lf);
+                        sink.crlf();
+                        start = lf + 1;
+                    }
+                    if chunk.get(lf + 1) == Some(&b'.') {
+                        if cr {
+                            sink.content_then_dot(start..lf + 2);
+                            start = lf + 1;
+                        } else {
+                            sink.dot();
+                        }
+                    }
                 }
             }
+            block = end;
         }
-        sink.content(start..chunk.len());
+        sink.content(start..len);
         self.track_tail_lf(chunk);
     }
 

@@ -977,3 +977,29 @@ fn exhaustive_wire_len_lf_at_count_block_edges() {
         }
     });
 }
+
+/// The zero-copy LF to CRLF path checks blocks of `COUNT_BLOCK` octets for a bare LF
+/// and searches clean ones for `"\n."` only: every string up to length 3 just before,
+/// across and after the first block edge, in CRLF mail with and without dot lines,
+/// gives the bytes of the line-by-line path, whole and split at the edge.
+#[test]
+fn exhaustive_lf_stuffer_at_count_block_edges() {
+    const B: usize = encode::COUNT_BLOCK;
+    let config = StuffConfig::default();
+    let mut message = Vec::new();
+    for_each_string(3, |s| {
+        for back in 0..=s.len() + 1 {
+            for filler in [&b"text\r\n"[..], b".\r\n", b"\r\n."] {
+                message.clear();
+                while message.len() < B - back {
+                    message.extend_from_slice(filler);
+                }
+                message.truncate(B - back);
+                message.extend_from_slice(s);
+                message.extend_from_slice(b".z\r\n.");
+                check_copy_paths(&message, config, &[]);
+                check_copy_paths(&message, config, &[B - back]);
+            }
+        }
+    });
+}
