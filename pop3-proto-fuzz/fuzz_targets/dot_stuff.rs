@@ -87,6 +87,24 @@ fuzz_target!(|data: &[u8]| {
     }
     assert!(buf.is_empty(), "bytes after the terminator: {:?}", &buf[..]);
     assert_eq!(body, sent, "decode(stuff(x)) for {message:?}");
+    if lf_to_crlf {
+        // The default mode is safe for readers that end lines at LF: a lenient
+        // decoder also ends exactly at the end, with the same body (no content can
+        // end the reply early and inject replies).
+        let mut lenient = BodyDecoder::new(DecoderConfig::LENIENT);
+        let mut buf = BytesMut::from(&wire[..]);
+        let mut body = Vec::new();
+        loop {
+            match lenient.decode(&mut buf) {
+                Ok(BodyPiece::Data(d)) => body.extend_from_slice(&d),
+                Ok(BodyPiece::End) => break,
+                Ok(BodyPiece::NeedMore) => panic!("LF reader: no terminator in {wire:?}"),
+                Err(e) => panic!("{e}"),
+            }
+        }
+        assert!(buf.is_empty(), "LF reader stopped early: {:?}", &buf[..]);
+        assert_eq!(body, sent, "LF reader body for {message:?}");
+    }
     assert_eq!(
         wire_len(message, config),
         sent.len() as u64,
