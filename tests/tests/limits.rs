@@ -208,12 +208,15 @@ fn limit_command_values_255() {
 
 // ----- server -----
 
-/// `ServerConfig::max_command_line` (R2449-1, E-14): 255 octets with CRLF are read,
-/// 256 get `-ERR` and the next command is read as usual.
+/// `ServerConfig::max_command_line` (R2449-1, E-14) set to RFC 2449's 255: 255
+/// octets with CRLF are read, 256 get `-ERR` and the next command is read as usual.
 #[test]
 fn limit_server_command_line_255() {
     'cases: for (total, ok) in [(255usize, true), (256, false)] {
-        let mut s = server(ServerConfig::default());
+        let mut s = server(ServerConfig {
+            max_command_line: 255,
+            ..ServerConfig::default()
+        });
         s.enqueue_input(b"USER u\r\n").unwrap();
         assert_eq!(s.next_event(), None);
         output(&mut s);

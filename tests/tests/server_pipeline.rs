@@ -155,7 +155,12 @@ fn e14_one_mib_command_line_refused_with_bounded_memory() {
 #[test]
 fn r2449_1_a_255_octet_command_is_accepted_and_256_refused() {
     let mut host = MemoryHost::tv1();
-    let mut server = Server::new(ServerConfig::default(), text("ready"), None);
+    // RFC 2449's minimum as the configured limit (the default reads 512).
+    let config = ServerConfig {
+        max_command_line: 255,
+        ..ServerConfig::default()
+    };
+    let mut server = Server::new(config, text("ready"), None);
     server.take_output();
     let password = "p".repeat(248);
     let line = format!("USER mrose\r\nPASS {password}\r\n");

@@ -160,7 +160,9 @@ fn e12_message_numbers_zero_huge_signs_leading_zeros() {
         (b"RETR 0x1\r\n", "-ERR"),
         (b"RETR 1a\r\n", "-ERR"),
         (b"RETR \r\n", "-ERR"),
-        (b"RETR 1 \r\n", "-ERR"),
+        // A trailing space is ignored by default (E-27, as most servers do); the
+        // strict reading is checked below.
+        (b"RETR 1 \r\n", "+OK 120 octets\r\n"),
         (b"TOP 1 -1\r\n", "-ERR"),
         (b"TOP 1 +0\r\n", "-ERR"),
         (b"TOP 1 4294967296\r\n", "-ERR"),
@@ -192,6 +194,16 @@ fn e12_message_numbers_zero_huge_signs_leading_zeros() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Strictly (R1939-2), a trailing space is an extra empty argument.
+    let mut host = MemoryHost::tv1();
+    let strict = ServerConfig {
+        lenient_spaces: false,
+        ..config()
+    };
+    let mut server = logged_in(strict, &mut host);
+    let out = run(&mut server, &mut host, b"RETR 1 \r\nSTAT\r\n");
+    assert!(out.starts_with("-ERR"), "{out}");
+    assert!(out.ends_with("\r\n+OK 2 320\r\n"), "{out}");
 }
 
 #[test]

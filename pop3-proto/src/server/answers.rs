@@ -21,7 +21,7 @@ impl Server {
         let Awaiting::User(name) = core::mem::replace(&mut self.awaiting, Awaiting::Nothing) else {
             return self.not_expected("accept_user");
         };
-        self.user = Some(name);
+        self.user = Some(PendingUser::Named(name));
         match line {
             Some(line) => line.encode(&mut self.staging),
             None => self.ok(b"send PASS"),

@@ -65,6 +65,9 @@ impl Server {
                     }
                 }
                 Err(error) => {
+                    if self.impossible_user(&line) {
+                        continue;
+                    }
                     // The error's text names the rule broken, never the input's bytes.
                     let text = format!("{error}");
                     self.err(text.as_bytes());
@@ -143,7 +146,7 @@ impl Server {
             }
             Command::User(name) if authorization => self.user_command(name),
             Command::Pass(password) if authorization => {
-                let Some(name) = self.user.take() else {
+                let Some(pending) = self.user.take() else {
                     // E-18: PASS only right after a successful USER.
                     self.err(b"PASS must follow a successful USER");
                     return None;
@@ -152,6 +155,17 @@ impl Server {
                     self.refuse_cleartext();
                     return None;
                 }
+                let PendingUser::Named(name) = pending else {
+                    // No mailbox has that name: a failed login, as a wrong
+                    // password is, and the host never sees it.
+                    self.line(
+                        Status::Err,
+                        Some(&ResponseCode::auth()),
+                        b"invalid user name or password",
+                    );
+                    self.count_failure();
+                    return None;
+                };
                 if !self.utf8_credentials(&[name.as_bytes(), password.expose_secret()]) {
                     return None;
                 }
@@ -299,9 +313,34 @@ impl Server {
             self.awaiting = Awaiting::User(name.clone());
             return Some(ServerEvent::User { name });
         }
-        self.user = Some(name);
+        self.user = Some(PendingUser::Named(name));
         self.ok(b"send PASS");
         None
+    }
+
+    /// USER with an argument that is no valid name (a NUL or another control
+    /// octet, a second word, too long): answered `+OK` like any other name, so that
+    /// a client learns nothing of which names exist (R1939-25) and behaves as with
+    /// the servers in the field, and the PASS after it fails. With
+    /// [`ServerConfig::check_user`](super::ServerConfig::check_user) the host
+    /// reveals names anyway, and the parse error is the answer. `true` when the
+    /// line was answered here.
+    fn impossible_user(&mut self, line: &[u8]) -> bool {
+        // Called for a line that did not parse: USER, a space, and a name.
+        let keyword = line.get(..5).unwrap_or_default();
+        let name = line.get(5..).unwrap_or_default();
+        let user_value = keyword.eq_ignore_ascii_case(b"USER ") && name.iter().any(|&b| b != b' ');
+        if !user_value
+            || self.phase != Phase::Authorization
+            || !self.config.user_pass
+            || self.config.check_user
+            || self.user.is_some()
+        {
+            return false;
+        }
+        self.user = Some(PendingUser::Impossible);
+        self.ok(b"send PASS");
+        true
     }
 
     fn auth(

@@ -14,7 +14,11 @@ use crate::types::{Expire, LanguageTag, Mechanism, Text};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServerConfig {
-    /// Longest command line, CRLF included (R2449-1: at least 255).
+    /// Longest command line, its line end included. RFC 2449 §4 asks for at least
+    /// 255 octets; the default is 512, since servers in the field (Dovecot, Cyrus,
+    /// Courier, GNU Mailutils) read longer lines, such as a message number padded
+    /// with zeros. Values keep their own limits (a PASS argument, for one, must fit
+    /// a 255-octet command line).
     pub max_command_line: usize,
     /// Longest SASL response line (R5034-11).
     pub max_sasl_line: usize,
@@ -43,7 +47,11 @@ pub struct ServerConfig {
     /// the line end as sent. Turn it off for the strict reading of RFC 1939 §3, where
     /// a bare-LF line is answered `-ERR` and dropped.
     pub allow_bare_lf: bool,
-    /// Collapse runs of spaces between arguments (E-27; never inside PASS).
+    /// Collapse runs of spaces between arguments and ignore spaces at the start and
+    /// end of a command line (never inside PASS, whose argument is everything after
+    /// the first space). On by default, as most servers in the field read
+    /// `LIST  1` and `LIST 1 `; off for the strict reading of RFC 1939 §3 (one
+    /// space between tokens), where they are answered `-ERR`.
     pub lenient_spaces: bool,
     /// Send every bare LF of a message as CRLF, and so stuff a `.` after any LF
     /// (on by default; see [`StuffConfig::lf_to_crlf`](crate::dot::StuffConfig::lf_to_crlf)
@@ -106,13 +114,13 @@ pub struct ServerConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            max_command_line: 255,
+            max_command_line: 512,
             max_sasl_line: 64 * 1024,
             max_buffered_input: 64 * 1024,
             max_pending_output: 256 * 1024,
             max_failed_logins: 3,
             allow_bare_lf: true,
-            lenient_spaces: false,
+            lenient_spaces: true,
             lf_to_crlf: true,
             user_pass: true,
             check_user: false,

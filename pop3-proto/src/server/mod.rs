@@ -82,6 +82,18 @@ pub enum Phase {
 }
 
 /// What the machine waits for from the host.
+/// What a USER the machine answered `+OK` left for PASS.
+#[derive(Debug)]
+enum PendingUser {
+    /// A valid name: PASS goes to the host with it.
+    Named(Username),
+    /// A name no mailbox can have (a NUL, a control octet, a space, too long): the
+    /// machine said `+OK` as for any name (RFC 1939 §7 lets a server not reveal
+    /// which names exist, and servers in the field do so), and PASS fails without
+    /// the host seeing it.
+    Impossible,
+}
+
 // One value per machine, never in a collection: its size does not matter.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug)]
@@ -154,8 +166,8 @@ pub struct Server {
     output_queued: usize,
     phase: Phase,
     awaiting: Awaiting,
-    /// USER was accepted with this name: PASS may follow.
-    user: Option<Username>,
+    /// USER was accepted: PASS may follow.
+    user: Option<PendingUser>,
     /// An AUTH challenge was sent: the next line is a SASL response.
     in_sasl: bool,
     timestamp: Option<Timestamp>,
@@ -291,9 +303,13 @@ impl Server {
     }
 
     /// The name a successful USER gave, while PASS may follow (the
-    /// AUTHORIZATION sub-state "USER accepted" of SPEC.md §2.3).
+    /// AUTHORIZATION sub-state "USER accepted" of RFC 1939 §7). `None` also after a
+    /// USER whose name no mailbox can have, which was answered `+OK` all the same.
     pub fn pending_user(&self) -> Option<&Username> {
-        self.user.as_ref()
+        match &self.user {
+            Some(PendingUser::Named(name)) => Some(name),
+            _ => None,
+        }
     }
 
     /// Whether TLS is active.

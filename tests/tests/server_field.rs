@@ -1,9 +1,14 @@
-//! Command and SASL lines ended by a bare LF (RFC 1939 §3 asks for CRLF; every server
-//! in the field takes LF, E-5): accepted by default, each LF ending exactly one line,
-//! every length limit kept; refused with `-ERR` when `allow_bare_lf` is off.
+//! What the servers in the field accept where RFC 1939 §3 asks for more, answered the
+//! same way by default, each with its strict option:
+//! - command and SASL lines ended by a bare LF (E-5): accepted, each LF ending exactly
+//!   one line, every length limit kept; refused with `-ERR` when `allow_bare_lf` is off;
+//! - runs of spaces and trailing spaces (E-27): read as one separator, never inside
+//!   PASS; refused when `lenient_spaces` is off;
+//! - USER with a name no mailbox can have: `+OK` as for any name (R1939-25), and the
+//!   PASS after it fails without the host seeing either.
 
 use bytes::Bytes;
-use pop3_proto::server::{Phase, Server, ServerConfig};
+use pop3_proto::server::{CloseReason, Phase, Server, ServerConfig, ServerEvent};
 use pop3_proto::types::{Mechanism, Text};
 use pop3_proto_tests::MemoryHost;
 
@@ -73,10 +78,14 @@ fn e5_each_lf_ends_exactly_one_line() {
 /// command; a CR before the LF belongs to the line end.
 #[test]
 fn e5_lone_cr_is_content() {
-    let (out, _) = run(ServerConfig::default(), b"NO\rOP\nUSER mrose\r\r\n");
+    let (out, phase) = run(
+        ServerConfig::default(),
+        b"USER mrose\nPASS tanstaaf\nNO\rOP\nSTAT\r\r\n",
+    );
+    assert_eq!(phase, Phase::Transaction, "{out}");
     let lines: Vec<&str> = out.split_terminator("\r\n").collect();
-    assert_eq!(lines.len(), 2, "{out}");
-    assert!(lines.iter().all(|l| l.starts_with("-ERR")), "{out}");
+    assert_eq!(lines.len(), 4, "{out}");
+    assert!(lines[2..].iter().all(|l| l.starts_with("-ERR")), "{out}");
 }
 
 /// R2449-1, E-14: the 255-octet limit counts the line end as sent: an LF-ended line
@@ -86,8 +95,10 @@ fn e5_lone_cr_is_content() {
 /// be sent with CRLF in 255 octets: refused for that.)
 #[test]
 fn r2449_1_limit_counts_the_bare_lf() {
-    let config = ServerConfig::default();
-    assert_eq!(config.max_command_line, 255);
+    let config = ServerConfig {
+        max_command_line: 255,
+        ..ServerConfig::default()
+    };
     let line = |total: usize, end: &[u8]| {
         let mut line = b"PASS ".to_vec();
         line.extend(std::iter::repeat_n(b'a', total - 5 - end.len()));
@@ -158,4 +169,104 @@ fn e4_bare_lf_lines_in_every_split() {
         let out = host().drive_chunked(&mut s, input, chunk).output;
         assert_eq!(out, whole, "chunks of {chunk}");
     }
+}
+
+/// E-27: `LIST  1` and `LIST 1 ` are read as `LIST 1` by default, refused when strict.
+#[test]
+fn e27_runs_of_spaces_by_default_strict_option() {
+    let input = b"USER mrose\r\nPASS tanstaaf\r\nLIST  1\r\nLIST 1 \r\n RETR  2 \r\n";
+    let (out, _) = run(ServerConfig::default(), input);
+    assert!(
+        out.ends_with("+OK 1 22\r\n+OK 1 22\r\n+OK 22 octets\r\nSubject: two\r\n\r\nmore\r\n.\r\n"),
+        "{out}"
+    );
+    let strict = ServerConfig {
+        lenient_spaces: false,
+        ..ServerConfig::default()
+    };
+    let (out, _) = run(strict, input);
+    let lines: Vec<&str> = out.split_terminator("\r\n").collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert!(lines[2..].iter().all(|l| l.starts_with("-ERR")), "{out}");
+}
+
+/// R1939-26: PASS keeps everything after the first space, leniency or not.
+#[test]
+fn r1939_26_pass_keeps_its_spaces() {
+    let (out, phase) = run(ServerConfig::default(), b"USER mrose\r\nPASS  tanstaaf\r\n");
+    assert_eq!(phase, Phase::Authorization, "{out}");
+    assert!(out.contains("-ERR"), "{out}");
+}
+
+/// R1939-25: USER with a NUL, a control octet or a second word is answered `+OK`;
+/// the PASS after it is a failed login the host never sees, counted towards
+/// `max_failed_logins`.
+#[test]
+fn r1939_25_impossible_user_names_fail_at_pass() {
+    for user in [
+        &b"USER pop\0user\r\n"[..],
+        b"USER a b\r\n",
+        b"USER a\x01\r\n",
+    ] {
+        let mut server = server(ServerConfig::default());
+        let mut host = host();
+        let driven = host.drive(&mut server, user);
+        assert_eq!(driven.text(), "+OK send PASS\r\n", "{user:?}");
+        assert_eq!(server.pending_user(), None);
+        let driven = host.drive(&mut server, b"PASS tanstaaf\r\n");
+        assert_eq!(
+            driven.text(),
+            "-ERR [AUTH] invalid user name or password\r\n",
+            "{user:?}"
+        );
+        assert!(driven.events.is_empty(), "{:?}", driven.events);
+        assert_eq!(server.phase(), Phase::Authorization);
+        // The session goes on: a valid login works.
+        let driven = host.drive(&mut server, b"USER mrose\r\nPASS tanstaaf\r\n");
+        assert_eq!(server.phase(), Phase::Transaction, "{}", driven.text());
+    }
+    // Three failures end the session, as wrong passwords do.
+    let mut server = server(ServerConfig::default());
+    let driven = host().drive(
+        &mut server,
+        b"USER a b\r\nPASS x\r\nUSER a b\r\nPASS x\r\nUSER a b\r\nPASS x\r\n",
+    );
+    assert!(
+        driven.events.iter().any(|e| matches!(
+            e,
+            ServerEvent::Closed {
+                reason: CloseReason::TooManyFailures
+            }
+        )),
+        "{:?}",
+        driven.events
+    );
+    // With check_user the host reveals names anyway: the syntax error is the answer.
+    let config = ServerConfig {
+        check_user: true,
+        ..ServerConfig::default()
+    };
+    let (out, _) = run(config, b"USER a b\r\n");
+    assert!(out.starts_with("-ERR"), "{out}");
+    // USER without a name is still a syntax error.
+    let (out, _) = run(ServerConfig::default(), b"USER\r\n");
+    assert!(out.starts_with("-ERR"), "{out}");
+}
+
+/// R2449-1: the default line limit is 512 octets, as servers in the field read a
+/// 256-octet `LIST 000...1`; past 512 the line is refused and the next one read.
+#[test]
+fn r2449_1_default_limit_reads_longer_lines() {
+    let config = ServerConfig::default();
+    assert_eq!(config.max_command_line, 512);
+    let mut input = b"USER mrose\r\nPASS tanstaaf\r\nLIST ".to_vec();
+    input.extend(std::iter::repeat_n(b'0', 248));
+    input.extend_from_slice(b"1\r\nLIST ");
+    input.extend(std::iter::repeat_n(b'0', 505));
+    input.extend_from_slice(b"1\r\nSTAT\r\n");
+    let (out, _) = run(config, &input);
+    let lines: Vec<&str> = out.split_terminator("\r\n").collect();
+    assert_eq!(lines[2], "+OK 1 22", "{out}");
+    assert!(lines[3].starts_with("-ERR"), "{out}");
+    assert_eq!(lines[4], "+OK 2 44", "{out}");
 }
