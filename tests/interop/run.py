@@ -248,6 +248,18 @@ def compare(observed, out=print):
             agreeing += 1
         else:
             differing.append((step, mine, top, answers))
+    # How often each server, real ones included, gives the majority answer.
+    out("")
+    out("Agreement with the majority of the real servers (steps that have one):")
+    for name in real + (["serve"] if serve else []):
+        same = total = 0
+        for step in probes.step_ids():
+            top = majority([observed[n].get(step, "missing") for n in real])
+            if top is None:
+                continue
+            total += 1
+            same += observed[name].get(step, "missing") == top
+        out(f"  {name:<10} {same:>4}/{total} = {100.0 * same / total if total else 0:5.1f}%")
     if differing:
         out("")
         out(f"Steps where serve differs from the majority ({len(differing)}):")

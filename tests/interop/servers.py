@@ -475,7 +475,6 @@ class Popa3d(Inetd):
     """popa3d reads the system mailbox /var/mail/<user> (not configurable)."""
 
     name = "popa3d"
-    lane = "var-mail"
     BINARY = os.path.join(EXTRACTED, "popa3d/usr/sbin/popa3d")
 
     def missing(self):
@@ -509,7 +508,6 @@ class Solid(Inetd):
     """Solid POP3, with a private config naming an mbox under the work dir."""
 
     name = "solid"
-    lane = "var-mail"
     BINARY = os.path.join(EXTRACTED, "solid-pop3d/usr/sbin/solid-pop3d")
 
     def missing(self):
