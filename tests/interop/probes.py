@@ -1,8 +1,8 @@
 """Raw scripted POP3 exchanges and the prober that runs them.
 
 A scenario is one or more sessions (connections); a session is a list of
-steps; a step sends some octets and records the kind of every reply it gets,
-never the text:
+steps, (label, octets) or (label, octets, seconds to wait); a step sends its
+octets and records the kind of every reply it gets, never the text:
 
     "+OK"             a positive single-line reply
     "-ERR"            a negative reply
@@ -25,13 +25,14 @@ import time
 
 DROP = "drop"  # closes the connection without QUIT
 
-LOGIN = [("USER", b"USER {U}\r\n"), ("PASS", b"PASS {P}\r\n")]
-QUIT = [("QUIT", b"QUIT\r\n")]
-
 # Seconds to wait for a reply. Servers answer at once, except after a failed
-# login, which some delay (Cyrus by a few seconds): those scenarios wait longer.
+# login, which some delay (Cyrus by a few seconds): those scenarios, and every
+# PASS, wait longer. Waiting costs nothing when the reply comes.
 DEFAULT_WAIT = 3.0
 FAILED_LOGIN_WAIT = 10.0
+
+LOGIN = [("USER", b"USER {U}\r\n"), ("PASS", b"PASS {P}\r\n", FAILED_LOGIN_WAIT)]
+QUIT = [("QUIT", b"QUIT\r\n")]
 
 
 def line_of(total, prefix=b"USER "):
@@ -275,7 +276,7 @@ def step_ids():
     out = []
     for scn in SCENARIOS:
         for i, session in enumerate(scn["sessions"]):
-            for j, (label, data) in enumerate(session):
+            for j, (label, *_) in enumerate(session):
                 if label != DROP:
                     out.append(step_id(scn, i, j, label))
     return out
@@ -415,18 +416,18 @@ def run_all(server, user, password, log=None):
             try:
                 conn = Conn(server.port)
             except OSError as e:
-                for j, (label, data) in enumerate(session):
+                for j, (label, *_) in enumerate(session):
                     if label != DROP:
                         results[step_id(scn, i, j, label)] = f"connect failed: {e}"
                 continue
             try:
-                for j, (label, data) in enumerate(session):
+                for j, (label, data, *step_wait) in enumerate(session):
                     if label == DROP:
                         conn.close()
                         # Let the server notice and release its lock.
                         time.sleep(0.5)
                         continue
-                    kinds = conn.exchange(fill(data, user, password), wait)
+                    kinds = conn.exchange(fill(data, user, password), max([wait] + step_wait))
                     results[step_id(scn, i, j, label)] = " ".join(kinds)
                 # Wait for the server to end the session (QUIT commits).
                 deadline = time.monotonic() + 2.0

@@ -219,7 +219,8 @@ def run_lane(lane, fetch_bin, work, checks, observed, do_fetch):
 
 
 def majority(answers):
-    """The answer most real servers gave, or None on a tie."""
+    """The answer most real servers gave (a plurality: 3 of 6 wins over 2, 1),
+    or None when two answers tie for most."""
     counts = collections.Counter(answers).most_common()
     if not counts:
         return None
@@ -265,7 +266,8 @@ def compare(observed, out=print):
         out(f"Steps where serve differs from the majority ({len(differing)}):")
         for step, mine, top, answers in differing:
             out(f"  {step}")
-            out(f"      serve: {mine}    majority: {top}")
+            votes = answers.count(top)
+            out(f"      serve: {mine}    majority ({votes} of {len(real)}): {top}")
             out("      " + "; ".join(f"{n}: {a}" for n, a in zip(real, answers)))
     if no_majority:
         out("")

@@ -253,6 +253,13 @@ userdb {{
   driver = passwd-file
   args = {passwd}
 }}
+# Failed logins earn the client's IP a growing delay on the next logins
+# (anvil's auth penalty): the probes make failed logins on purpose.
+service anvil {{
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
+}}
 service pop3-login {{
   inet_listener pop3 {{
     address = 127.0.0.1
