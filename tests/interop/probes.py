@@ -173,6 +173,8 @@ SCENARIOS = [
         + [("LIST 1, UIDL 1, NOOP, RETR 1 in one write", b"LIST 1\r\nUIDL 1\nNOOP\r\nRETR 1\n")]
         + [("STAT, bad command, STAT in one write", b"STAT\r\nFOO\r\nSTAT\n")]
         + QUIT,
+        # A server that does not end lines at a bare LF fails this login.
+        wait=FAILED_LOGIN_WAIT,
     ),
     scenario("pipelined QUIT then more", LOGIN + [("QUIT then NOOP in one write", b"QUIT\r\nNOOP\r\n")]),
     # Odd octets inside a line.

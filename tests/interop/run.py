@@ -369,7 +369,7 @@ def main():
                 {
                     "recorded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                     "steps": probes.step_ids(),
-                    "answers": observed,
+                    "answers": {n: observed[n] for n in REAL + ["serve"] if n in observed},
                 },
                 f,
                 indent=1,

@@ -70,6 +70,23 @@ def wait_port(port, proc, timeout=15.0, what="server"):
     raise RuntimeError(f"{what} not answering on 127.0.0.1:{port}: {last!r}")
 
 
+def group_alive(pgid):
+    """Whether a process (not a zombie) of process group `pgid` still exists."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # Fields after the parenthesised command name: state ppid pgrp ...
+        fields = stat[stat.rindex(b")") + 2 :].split()
+        if int(fields[2]) == pgid and fields[0] != b"Z":
+            return True
+    return False
+
+
 def ensure_system_user():
     """Creates the Unix test user with the known password (idempotent)."""
     try:
@@ -187,6 +204,9 @@ class Server:
                 pass
             if proc.poll() is None:
                 proc.wait(5)
+        deadline = time.monotonic() + 5
+        while any(group_alive(p.pid) for p in self.procs) and time.monotonic() < deadline:
+            time.sleep(0.05)
         self.procs = []
 
     def log_tail(self, lines=20):
