@@ -643,23 +643,30 @@ async fn choose(
             .collect();
         return Ok((wanted, None));
     };
-    // A server whose CAPA does not list UIDL may still answer it (RFC 2449
-    // came later than UIDL); only a -ERR means there is none.
-    let Some(listing) = uid_listing(s).await? else {
-        summary.warnings.push(
-            "the server has no UIDL (not in CAPA, and UIDL answered -ERR): \
-             fetching every message; the UIDL file is left as it was"
-                .into(),
-        );
-        let wanted = sizes
-            .iter()
-            .map(|&(msg, size)| Wanted {
-                msg,
-                listed: Some(size),
-                uid: None,
-            })
-            .collect();
-        return Ok((wanted, None));
+    // No UIDL: a CAPA reply without it (RFC 2449 §6.8; the client machine
+    // then refuses to send UIDL), or, from a server without CAPA, -ERR to UIDL.
+    let listing = if s.client.capabilities().is_some() && !s.client.has_capability(b"UIDL") {
+        Err("its CAPA reply does not list UIDL")
+    } else {
+        uid_listing(s).await?.ok_or("it answered -ERR to UIDL")
+    };
+    let listing = match listing {
+        Ok(listing) => listing,
+        Err(why) => {
+            summary.warnings.push(format!(
+                "the server has no UIDL ({why}): fetching every message, \
+                 the UIDL file is left as it was"
+            ));
+            let wanted = sizes
+                .iter()
+                .map(|&(msg, size)| Wanted {
+                    msg,
+                    listed: Some(size),
+                    uid: None,
+                })
+                .collect();
+            return Ok((wanted, None));
+        }
     };
     let plan = sync::plan(&listing, &seen);
     for d in &plan.duplicates {
