@@ -968,6 +968,11 @@ fn fetch_trusts_a_self_signed_ca_certificate_and_pins() {
         text(&result)
     );
     // A malformed pin is a command-line error.
-    let result = run_fetch(&["--fingerprint", "sha256:12", &url]);
-    assert_eq!(result.status.code(), Some(2), "{}", text(&result));
+    let plus = format!("sha256:+{}", &pin[8..]);
+    let md5 = pin.replace("sha256:", "md5:");
+    for bad in ["sha256:12", plus.as_str(), md5.as_str(), "", "sha256:"] {
+        let result = run_fetch(&["--fingerprint", bad, &url]);
+        assert_eq!(result.status.code(), Some(2), "{bad:?}\n{}", text(&result));
+        assert!(text(&result).contains("--fingerprint"), "{}", text(&result));
+    }
 }

@@ -30,8 +30,8 @@ pub struct FetchOptions {
     pub url: PopUrl,
     /// The password (or bearer token for the OAuth mechanisms).
     pub password: Option<Secret<Vec<u8>>>,
-    /// Save each message as `DIR/<uidl>.eml`; without it messages are read and
-    /// counted only.
+    /// Save each message as `DIR/<uidl>.eml` (written as `.NAME.part`, renamed
+    /// when whole); without it messages are read and counted only.
     pub out: Option<PathBuf>,
     /// DELE every message saved, then QUIT to commit.
     pub delete: bool,
@@ -795,6 +795,7 @@ async fn fetch_all(
                 let mut whole = true;
                 if let Some(listed) = w.listed {
                     if size == listed {
+                        // As listed.
                     } else if arrived_whole(size, listed) {
                         s.trace.note(&format!(
                             "message {msg}: {size} octets, LIST said {listed}: the server did not count the line end it added (E-22)"
@@ -911,7 +912,9 @@ async fn discard(r: Receiving) {
 /// goes out with one added (E-22, IMPL-22), and some servers list the size of the
 /// stored bytes without it: Dovecot 2.3 lists `no end` (no final LF) as 6 octets
 /// and sends `no end\r\n`, and an empty file as 0 octets sent as one empty line.
-/// So two more octets than listed are accepted too; anything else is a problem.
+/// So two more octets than listed are accepted too, silently. Any other
+/// difference is a warning (the message is kept: GNU Mailutils lists 255 octets
+/// and sends 310), or with `--strict-size` a message not saved.
 pub fn arrived_whole(size: u64, listed: u64) -> bool {
     size == listed || size == listed.saturating_add(2)
 }

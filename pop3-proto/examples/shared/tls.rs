@@ -52,6 +52,12 @@ impl Fingerprint {
             .and_then(|_| text.get(7..))
             .ok_or_else(|| format!("{text:?}: expected sha256:HEX"))?;
         let digits: Vec<u8> = hex.bytes().filter(|&b| b != b':').collect();
+        if let Some(bad) = digits.iter().find(|b| !b.is_ascii_hexdigit()) {
+            return Err(format!(
+                "{text:?}: {:?} is not a hexadecimal digit",
+                char::from(*bad)
+            ));
+        }
         if digits.len() != 64 {
             return Err(format!(
                 "{text:?}: a SHA-256 fingerprint has 64 hexadecimal digits, this has {}",
