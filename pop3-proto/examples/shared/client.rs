@@ -566,13 +566,18 @@ struct Wanted {
     uid: Option<UniqueId>,
 }
 
+/// The write buffer of a message being saved.
+const WRITE_BUFFER: usize = 256 * 1024;
+
 /// The message being received.
 struct Receiving {
     id: CommandId,
     msg: MessageNumber,
     /// The file while it is written: `None` when not saving, or after a write
-    /// error (the body is still read to its end).
-    file: Option<tokio::fs::File>,
+    /// error (the body is still read to its end). Buffered: the body comes in
+    /// slices of a line or so, and each write to a tokio file is a trip to
+    /// the blocking pool.
+    file: Option<tokio::io::BufWriter<tokio::fs::File>>,
     /// The temporary and final paths, when saving.
     paths: Option<(PathBuf, PathBuf)>,
     /// A write error: the message is not saved whole.
@@ -761,7 +766,10 @@ async fn fetch_all(
                     let name = file_name(w.uid.as_ref().map(UniqueId::as_bytes), w.msg.get());
                     let part = dir.join(part_name(&name));
                     match tokio::fs::File::create(&part).await {
-                        Ok(f) => receiving.file = Some(f),
+                        Ok(f) => {
+                            receiving.file =
+                                Some(tokio::io::BufWriter::with_capacity(WRITE_BUFFER, f))
+                        }
                         Err(e) => receiving.failed = Some(format!("{}: {e}", part.display())),
                     }
                     receiving.paths = Some((part, dir.join(name)));
@@ -875,6 +883,7 @@ async fn save(r: Receiving, summary: &mut Summary) -> bool {
         }
         let mut f = r.file.ok_or_else(|| io::Error::other("no file"))?;
         f.flush().await?;
+        let f = f.into_inner();
         f.sync_all().await?;
         drop(f);
         tokio::fs::rename(&part, &path).await?;
