@@ -58,7 +58,8 @@ Exit status:
      warning on stderr, unless --strict-size)
   1  a message was not saved whole, or the connection, TLS, login or a file
      failed; what was saved stays saved
-  2  the command line is wrong (unknown option, bad URL, bad --fingerprint)
+  2  the command line is wrong (unknown option, bad URL, bad --fingerprint,
+     --uidl-file without --out)
 
 Examples:
   POP3_PASSWORD=secret fetch --stls --out Mail pop://alice@mail.example.com
@@ -100,7 +101,9 @@ struct Args {
     #[arg(long, value_name = "PEM")]
     ca: Option<PathBuf>,
     /// Trust only the server certificate whose SHA-256 (of its DER) is HEX
-    /// (colons allowed, any case), as `openssl x509 -noout -fingerprint -sha256` prints it.
+    /// (colons allowed, any case), as `openssl x509 -noout -fingerprint -sha256`
+    /// prints it. The pin replaces the --ca or Web PKI check (as in mpop and
+    /// fetchmail); a certificate that does not match fails before any credential.
     #[arg(long, value_name = "sha256:HEX")]
     fingerprint: Option<String>,
     /// Allow a cleartext password (USER/PASS, PLAIN, LOGIN) without TLS.
@@ -132,6 +135,10 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.uidl_file.is_some() && args.out.is_none() {
+        eprintln!("fetch: --uidl-file needs --out: a message marked seen must be saved somewhere");
+        return ExitCode::from(2);
+    }
     // The password comes from the environment, never from the URL or argv.
     let password = std::env::var_os("POP3_PASSWORD")
         .map(|p| Secret::new(p.to_string_lossy().into_owned().into_bytes()));

@@ -812,6 +812,14 @@ fn fetch_uidl_file_with_faulty_servers_and_files() {
         assert_eq!(std::fs::read_to_string(&state2).unwrap(), "kept\n");
     }
 
+    // --uidl-file without --out: a command-line error.
+    let result = run_fetch(&[
+        "--uidl-file",
+        state.to_str().unwrap(),
+        "pop://alice@127.0.0.1:9",
+    ]);
+    assert_eq!(result.status.code(), Some(2), "{}", text(&result));
+
     // A bad line: exit 1, the line named, no connection made.
     std::fs::write(&state, "fine\nnot fine\n").unwrap();
     let result = run_fetch(&[&args[..], &["pop://alice@127.0.0.1:9"]].concat());
