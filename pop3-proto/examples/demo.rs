@@ -66,17 +66,10 @@ async fn run() -> std::io::Result<bool> {
 
     let url = PopUrl::parse(&format!("pop://alice@{addr}")).map_err(std::io::Error::other)?;
     let options = client::FetchOptions {
-        url,
         password: Some(Secret::new(b"wonderland".to_vec())),
         out: Some(out.clone()),
-        delete: false,
-        stls: false,
-        ca: None,
-        allow_cleartext: false,
-        trace: false,
         trace_to_stdout: true,
-        progress: false,
-        window: 32,
+        ..client::FetchOptions::new(url)
     };
     let summary = client::fetch(&options).await?;
     // Let the server print its last lines.
@@ -102,6 +95,9 @@ async fn run() -> std::io::Result<bool> {
         store.len()
     );
     println!("  saved in:          {}", out.display());
+    for warning in &summary.warnings {
+        println!("  warning: {warning}");
+    }
     for problem in &summary.problems {
         println!("  problem: {problem}");
     }

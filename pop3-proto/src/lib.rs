@@ -17,6 +17,7 @@
 //! | [`options`] | strict-by-default parser options and their opt-in leniencies |
 //! | [`client`] | the client state machine: commands in, typed events out |
 //! | [`server`] | the server state machine: client bytes in, host events and replies out |
+//! | [`sync`] | leaving mail on the server: which messages are new by their UIDL, and the seen set's text form |
 //! | [`url`] | POP URLs (RFC 2384): parse, validate and format `pop://`, `pops://` |
 //! | [`pop2`] | POP2 (RFC 937): commands, replies and client and server state machines |
 //!
@@ -49,6 +50,7 @@ pub mod pop2;
 pub mod sasl;
 pub mod secret;
 pub mod server;
+pub mod sync;
 pub mod types;
 pub mod url;
 

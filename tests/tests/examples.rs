@@ -387,28 +387,600 @@ fn scripted_server(listed: u64) -> (String, std::thread::JoinHandle<()>) {
 
 /// Dovecot lists a message stored without a final line end at its stored size
 /// and sends it with the CRLF added (E-22): fetch takes it as whole (the
-/// terminator framed it, IMPL-1), but any other difference from LIST fails.
+/// terminator framed it, IMPL-1) without a word. Any other difference from LIST
+/// (GNU Mailutils lists 255 and sends 310) keeps the message with a warning and
+/// exit status 0; `--strict-size` refuses it (exit status 1, nothing saved).
 #[test]
-fn fetch_accepts_a_server_that_did_not_count_the_added_final_crlf() {
-    for (listed, whole) in [(22u64, true), (20, true), (21, false), (30, false)] {
-        let (addr, server) = scripted_server(listed);
-        let dir = TempDir::new("added-crlf");
-        let url = format!("pop://alice;AUTH=+USER@{addr}");
-        let result = run_fetch(&[
-            "--allow-cleartext",
-            "--trace",
-            "--out",
-            dir.0.to_str().unwrap(),
-            &url,
-        ]);
-        server.join().unwrap();
-        let text = String::from_utf8_lossy(&result.stderr);
-        assert_eq!(result.status.success(), whole, "LIST said {listed}\n{text}");
-        if whole {
-            let saved = std::fs::read(dir.0.join("one.eml")).unwrap();
-            assert_eq!(saved, crlf(b"Subject: x\n\nno end"));
-        } else {
-            assert!(text.contains("received 22 octets"), "{text}");
+fn fetch_keeps_a_message_whose_size_differs_from_list_unless_strict() {
+    for (listed, exact) in [(22u64, true), (20, true), (21, false), (30, false)] {
+        for strict in [false, true] {
+            let (addr, server) = scripted_server(listed);
+            let dir = TempDir::new("added-crlf");
+            let url = format!("pop://alice;AUTH=+USER@{addr}");
+            let mut args = vec![
+                "--allow-cleartext",
+                "--trace",
+                "--out",
+                dir.0.to_str().unwrap(),
+            ];
+            if strict {
+                args.push("--strict-size");
+            }
+            args.push(&url);
+            let result = run_fetch(&args);
+            server.join().unwrap();
+            let text = String::from_utf8_lossy(&result.stderr);
+            let what = format!("LIST said {listed}, strict {strict}\n{text}");
+            let kept = exact || !strict;
+            assert_eq!(result.status.success(), kept, "{what}");
+            let saved = std::fs::read(dir.0.join("one.eml"));
+            if kept {
+                assert_eq!(saved.unwrap(), crlf(b"Subject: x\n\nno end"), "{what}");
+            } else {
+                assert!(saved.is_err(), "{what}");
+                assert!(text.contains("received 22 octets"), "{what}");
+            }
+            let warned = text.contains("warning: message 1: received 22 octets, LIST said");
+            assert_eq!(warned, !exact && !strict, "{what}");
+            // Nothing half-written is left behind.
+            assert!(!dir.0.join(".one.eml.part").exists(), "{what}");
         }
+    }
+}
+
+/// A message of the scripted server: its unique-id, the size LIST gives and the
+/// octets RETR sends (LF line ends as CRLF, no line starting with ".").
+#[derive(Clone)]
+struct Msg {
+    uid: String,
+    listed: u64,
+    wire: Vec<u8>,
+}
+
+fn msg(uid: &str, body: &str) -> Msg {
+    let wire = crlf(format!("Subject: {uid}\n\n{body}\n").as_bytes());
+    Msg {
+        uid: uid.to_string(),
+        listed: wire.len() as u64,
+        wire,
+    }
+}
+
+/// A one-connection POP3 server playing a script: CAPA lists `capa`, UIDL
+/// answers -ERR unless `uidl`, message `cut` (if any) stops half-way and the
+/// connection closes. The join handle returns every command line received.
+struct Scripted {
+    /// CAPA's lines, or `None` for -ERR.
+    capa: Option<&'static str>,
+    uidl: bool,
+    messages: Vec<Msg>,
+    cut: Option<usize>,
+}
+
+impl Scripted {
+    fn new(messages: Vec<Msg>) -> Self {
+        Scripted {
+            capa: Some("USER\r\nUIDL\r\nPIPELINING\r\n"),
+            uidl: true,
+            messages,
+            cut: None,
+        }
+    }
+
+    fn start(self) -> (String, std::thread::JoinHandle<Vec<String>>) {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap().to_string();
+        let handle = std::thread::spawn(move || {
+            let mut received = Vec::new();
+            let (tcp, _) = listener.accept().unwrap();
+            let mut out = tcp.try_clone().unwrap();
+            out.write_all(b"+OK ready\r\n").unwrap();
+            let number = |arg: Option<&str>| -> Option<usize> {
+                arg?.parse::<usize>()
+                    .ok()
+                    .filter(|&n| n >= 1 && n <= self.messages.len())
+            };
+            for line in BufReader::new(tcp).lines() {
+                let Ok(line) = line else { break };
+                received.push(line.clone());
+                let mut words = line.split(' ');
+                let keyword = words.next().unwrap_or("");
+                let arg = words.next();
+                let reply: Vec<u8> = match keyword {
+                    "CAPA" => match self.capa {
+                        Some(lines) => format!("+OK\r\n{lines}.\r\n").into_bytes(),
+                        None => b"-ERR no CAPA here\r\n".to_vec(),
+                    },
+                    "LIST" => {
+                        let mut r = b"+OK\r\n".to_vec();
+                        for (i, m) in self.messages.iter().enumerate() {
+                            r.extend(format!("{} {}\r\n", i + 1, m.listed).bytes());
+                        }
+                        r.extend(b".\r\n");
+                        r
+                    }
+                    "UIDL" if self.uidl => {
+                        let mut r = b"+OK\r\n".to_vec();
+                        for (i, m) in self.messages.iter().enumerate() {
+                            r.extend(format!("{} {}\r\n", i + 1, m.uid).bytes());
+                        }
+                        r.extend(b".\r\n");
+                        r
+                    }
+                    "UIDL" => b"-ERR no such command\r\n".to_vec(),
+                    "RETR" => match number(arg) {
+                        Some(n) if self.cut == Some(n) => {
+                            let m = &self.messages[n - 1];
+                            out.write_all(b"+OK\r\n").unwrap();
+                            out.write_all(&m.wire[..m.wire.len() / 2]).unwrap();
+                            break;
+                        }
+                        Some(n) => {
+                            let mut r = b"+OK\r\n".to_vec();
+                            r.extend(&self.messages[n - 1].wire);
+                            r.extend(b".\r\n");
+                            r
+                        }
+                        None => b"-ERR no such message\r\n".to_vec(),
+                    },
+                    "DELE" => match number(arg) {
+                        Some(_) => b"+OK deleted\r\n".to_vec(),
+                        None => b"-ERR no such message\r\n".to_vec(),
+                    },
+                    "QUIT" => {
+                        out.write_all(b"+OK bye\r\n").unwrap();
+                        break;
+                    }
+                    _ => b"+OK\r\n".to_vec(),
+                };
+                if out.write_all(&reply).is_err() {
+                    break;
+                }
+            }
+            received
+        });
+        (addr, handle)
+    }
+}
+
+/// Runs fetch against a scripted server (USER/PASS in the clear) with `args`.
+fn fetch_scripted(script: Scripted, args: &[&str]) -> (std::process::Output, Vec<String>) {
+    let (addr, server) = script.start();
+    let url = format!("pop://alice;AUTH=+USER@{addr}");
+    let mut all = vec!["--allow-cleartext", "--trace"];
+    all.extend_from_slice(args);
+    all.push(&url);
+    let result = run_fetch(&all);
+    let received = server.join().unwrap();
+    (result, received)
+}
+
+fn text(out: &std::process::Output) -> String {
+    format!(
+        "status {:?}\n--- stdout ---\n{}\n--- stderr ---\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// The names of the files in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// `--delete` sends DELE only for messages saved whole: not for one refused by
+/// `--strict-size`, not for one that could not be written (its temporary file's
+/// name is taken by a directory here), and none at all when a message is cut
+/// short (the connection is gone, and what was saved stays saved).
+#[test]
+fn fetch_delete_never_deletes_a_message_not_saved_whole() {
+    let messages = || {
+        let mut v = vec![msg("a", "one"), msg("b", "two"), msg("c", "three")];
+        v[1].listed += 50; // b: LIST says 50 octets more than RETR sends
+        v
+    };
+    // Size mismatch under --strict-size, and a write error on c.
+    let dir = TempDir::new("delete-strict");
+    std::fs::create_dir_all(dir.0.join(".c.eml.part")).unwrap();
+    let out = dir.0.to_str().unwrap();
+    let (result, received) = fetch_scripted(
+        Scripted::new(messages()),
+        &["--delete", "--strict-size", "--out", out],
+    );
+    assert!(!result.status.success(), "{}", text(&result));
+    let deles: Vec<&String> = received.iter().filter(|l| l.starts_with("DELE")).collect();
+    assert_eq!(deles, ["DELE 1"], "{}", text(&result));
+    assert!(received.iter().any(|l| l == "QUIT"));
+    assert_eq!(names(&dir.0), [".c.eml.part", "a.eml"], "{}", text(&result));
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("message 2: received") && stderr.contains("--strict-size"));
+    assert!(stderr.contains("message 3: not saved"), "{stderr}");
+
+    // Without --strict-size b is kept and deleted; c still is not.
+    let dir = TempDir::new("delete-lenient");
+    std::fs::create_dir_all(dir.0.join(".c.eml.part")).unwrap();
+    let out = dir.0.to_str().unwrap();
+    let (result, received) = fetch_scripted(Scripted::new(messages()), &["--delete", "--out", out]);
+    assert!(!result.status.success(), "{}", text(&result));
+    let deles: Vec<&String> = received.iter().filter(|l| l.starts_with("DELE")).collect();
+    assert_eq!(deles, ["DELE 1", "DELE 2"], "{}", text(&result));
+
+    // Cut short in message 2: no DELE at all, a saved, b not under its name.
+    let dir = TempDir::new("delete-cut");
+    let out = dir.0.to_str().unwrap();
+    let script = Scripted {
+        cut: Some(2),
+        ..Scripted::new(vec![
+            msg("a", "one"),
+            msg("b", &"long ".repeat(2000)),
+            msg("c", "x"),
+        ])
+    };
+    let (result, received) = fetch_scripted(script, &["--delete", "--out", out]);
+    assert!(!result.status.success(), "{}", text(&result));
+    assert!(
+        !received.iter().any(|l| l.starts_with("DELE")),
+        "{received:?}"
+    );
+    assert!(names(&dir.0).contains(&"a.eml".to_string()));
+    assert!(!dir.0.join("b.eml").exists(), "{:?}", names(&dir.0));
+}
+
+/// `--uidl-file` against the serve example: the first run saves all five
+/// messages, the second none, and after one new delivery exactly that one.
+#[test]
+fn fetch_uidl_file_saves_only_what_is_new() {
+    let dir = TempDir::new("uidl-serve");
+    let maildir = dir.0.join("Maildir");
+    copy_maildir(&sample_maildir(), &maildir);
+    let serve = ServeProcess::start(&["--maildir", maildir.to_str().unwrap()]);
+    let out = dir.0.join("out");
+    let state = dir.0.join("seen.uidl");
+    let url = format!("pop://alice@127.0.0.1:{}", serve.port());
+    let args = [
+        "--out",
+        out.to_str().unwrap(),
+        "--uidl-file",
+        state.to_str().unwrap(),
+        &url,
+    ];
+    let run = |want: &str| {
+        let result = run_fetch(&args);
+        assert!(result.status.success(), "{}", text(&result));
+        let stdout = String::from_utf8_lossy(&result.stdout);
+        assert!(stdout.starts_with(want), "want {want:?}\n{}", text(&result));
+    };
+    run("fetched 5/5 new messages");
+    check_fetched(&out, &maildir);
+    let mut uids: Vec<String> = maildir_messages(&maildir)
+        .iter()
+        .map(|(p, _)| {
+            let name = p.file_name().unwrap().to_string_lossy();
+            name.split(':').next().unwrap().to_string()
+        })
+        .collect();
+    uids.sort();
+    let want: String = uids.iter().map(|u| format!("{u}\n")).collect();
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), want);
+    run("fetched 0/0 new messages");
+    assert_eq!(names(&out).len(), 5);
+    // One new delivery.
+    std::fs::write(
+        maildir.join("new/1800000000.M9P1.example"),
+        b"Subject: new\n\nnew mail\n",
+    )
+    .unwrap();
+    run("fetched 1/1 new messages");
+    assert_eq!(names(&out).len(), 6);
+    assert_eq!(
+        std::fs::read(out.join("1800000000.M9P1.example.eml")).unwrap(),
+        crlf(b"Subject: new\n\nnew mail\n")
+    );
+    assert!(std::fs::read_to_string(&state)
+        .unwrap()
+        .contains("1800000000.M9P1.example\n"));
+    // A message removed on the server is dropped from the file.
+    let first = maildir_messages(&maildir).remove(0).0;
+    std::fs::remove_file(&first).unwrap();
+    run("fetched 0/0 new messages (0 octets), 5 already saved, 5 listed, 1 unique-ids forgotten");
+    assert_eq!(std::fs::read_to_string(&state).unwrap().lines().count(), 5);
+}
+
+/// The UIDL file is replaced, never rewritten in place: a link to the old file
+/// keeps the old text, no temporary file is left, and after a run cut short in
+/// its second message the file holds exactly the first, so the next run saves
+/// the rest and nothing twice. Stale `.part` files are removed.
+#[test]
+fn fetch_uidl_file_is_written_atomically_and_survives_a_cut() {
+    let dir = TempDir::new("uidl-atomic");
+    let out = dir.0.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    let state = dir.0.join("seen");
+    std::fs::write(&state, "gone-one\n").unwrap();
+    let old = dir.0.join("old-link");
+    std::fs::hard_link(&state, &old).unwrap();
+    // Left by a killed run.
+    std::fs::write(out.join(".b.eml.part"), "half a message").unwrap();
+    let messages = vec![
+        msg("a", "one"),
+        msg("b", &"long ".repeat(4000)),
+        msg("c", "x"),
+    ];
+    let args = [
+        "--out",
+        out.to_str().unwrap(),
+        "--uidl-file",
+        state.to_str().unwrap(),
+    ];
+    let script = Scripted {
+        cut: Some(2),
+        ..Scripted::new(messages.clone())
+    };
+    let (result, _) = fetch_scripted(script, &args);
+    assert!(!result.status.success(), "{}", text(&result));
+    assert_eq!(std::fs::read_to_string(&old).unwrap(), "gone-one\n");
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), "a\n");
+    assert_eq!(names(&dir.0), ["old-link", "out", "seen"]);
+    assert!(!out.join("b.eml").exists());
+    // The next run: b and c, and no .part left.
+    let (result, received) = fetch_scripted(Scripted::new(messages.clone()), &args);
+    assert!(result.status.success(), "{}", text(&result));
+    let retrs: Vec<&String> = received.iter().filter(|l| l.starts_with("RETR")).collect();
+    assert_eq!(retrs, ["RETR 2", "RETR 3"]);
+    assert_eq!(names(&out), ["a.eml", "b.eml", "c.eml"]);
+    for m in &messages {
+        assert_eq!(
+            std::fs::read(out.join(format!("{}.eml", m.uid))).unwrap(),
+            m.wire
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), "a\nb\nc\n");
+    assert_eq!(names(&dir.0), ["old-link", "out", "seen"]);
+}
+
+/// A server that lists one unique-id twice: saved once, with a warning. A
+/// server without UIDL: said on stderr, everything fetched, the file untouched.
+/// A UIDL file with a bad line: refused, naming the line, before connecting.
+#[test]
+fn fetch_uidl_file_with_faulty_servers_and_files() {
+    let dir = TempDir::new("uidl-faulty");
+    let out = dir.0.join("out");
+    let state = dir.0.join("seen");
+    let args = [
+        "--out",
+        out.to_str().unwrap(),
+        "--uidl-file",
+        state.to_str().unwrap(),
+    ];
+    let mut twice = msg("same", "second copy");
+    twice.uid = "same".into();
+    let messages = vec![msg("same", "first"), twice, msg("other", "x")];
+    let (result, _) = fetch_scripted(Scripted::new(messages.clone()), &args);
+    assert!(result.status.success(), "{}", text(&result));
+    assert!(
+        text(&result).contains("the server gave unique-id same to messages 1 and 2"),
+        "{}",
+        text(&result)
+    );
+    assert_eq!(names(&out), ["other.eml", "same.eml"]);
+    assert_eq!(
+        std::fs::read(out.join("same.eml")).unwrap(),
+        messages[0].wire
+    );
+    assert_eq!(std::fs::read_to_string(&state).unwrap(), "other\nsame\n");
+
+    // No UIDL: a CAPA without it (UIDL is not sent), or no CAPA and -ERR to
+    // UIDL. Never LAST.
+    for (capa, why) in [
+        (Some("USER\r\n"), "its CAPA reply does not list UIDL"),
+        (None, "it answered -ERR to UIDL"),
+    ] {
+        let no_uidl = TempDir::new("uidl-none");
+        let out2 = no_uidl.0.join("out");
+        let state2 = no_uidl.0.join("seen");
+        std::fs::write(&state2, "kept\n").unwrap();
+        let script = Scripted {
+            capa,
+            uidl: false,
+            ..Scripted::new(vec![msg("a", "one"), msg("b", "two")])
+        };
+        let (result, received) = fetch_scripted(
+            script,
+            &[
+                "--out",
+                out2.to_str().unwrap(),
+                "--uidl-file",
+                state2.to_str().unwrap(),
+            ],
+        );
+        assert!(result.status.success(), "{}", text(&result));
+        assert_eq!(received.iter().any(|l| l == "UIDL"), capa.is_none());
+        assert!(!received.iter().any(|l| l.starts_with("LAST")));
+        let want = format!("warning: the server has no UIDL ({why})");
+        assert!(text(&result).contains(&want), "{}", text(&result));
+        assert_eq!(names(&out2), ["1.eml", "2.eml"]);
+        assert_eq!(std::fs::read_to_string(&state2).unwrap(), "kept\n");
+    }
+
+    // --uidl-file without --out: a command-line error.
+    let result = run_fetch(&[
+        "--uidl-file",
+        state.to_str().unwrap(),
+        "pop://alice@127.0.0.1:9",
+    ]);
+    assert_eq!(result.status.code(), Some(2), "{}", text(&result));
+
+    // A bad line: exit 1, the line named, no connection made.
+    std::fs::write(&state, "fine\nnot fine\n").unwrap();
+    let result = run_fetch(&[&args[..], &["pop://alice@127.0.0.1:9"]].concat());
+    assert_eq!(result.status.code(), Some(1), "{}", text(&result));
+    assert!(
+        text(&result).contains("line 2 is not a unique-id"),
+        "{}",
+        text(&result)
+    );
+}
+
+/// The trace shows capability lines whole: `EXPIRE NEVER`, not `EXPIRE` or
+/// `EXPIRENEVER`, and SASL with its mechanisms.
+#[test]
+fn fetch_trace_shows_capability_parameters() {
+    let dir = TempDir::new("expire");
+    copy_maildir(&sample_maildir(), &dir.0);
+    let serve = ServeProcess::start(&["--maildir", dir.0.to_str().unwrap()]);
+    let url = format!("pop://alice@127.0.0.1:{}", serve.port());
+    let result = run_fetch(&["--trace", &url]);
+    assert!(result.status.success(), "{}", text(&result));
+    let trace = String::from_utf8_lossy(&result.stderr);
+    let lines: Vec<&str> = trace.lines().collect();
+    assert!(lines.contains(&"S: EXPIRE NEVER"), "{trace}");
+    assert!(
+        lines.contains(&"S: IMPLEMENTATION pop3-proto-example"),
+        "{trace}"
+    );
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("S: SASL ") && l.contains(" PLAIN")),
+        "{trace}"
+    );
+    assert!(!trace.contains("EXPIRENEVER"), "{trace}");
+}
+
+/// `fetch --help` describes the command: what it does, the URL forms, where the
+/// password comes from, the exit statuses; not the crate.
+#[test]
+fn fetch_help_describes_the_command() {
+    let result = Process::new(examples_dir().join("fetch"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(result.status.success());
+    let help = String::from_utf8_lossy(&result.stdout);
+    for want in [
+        "Fetch the messages of a POP3 maildrop",
+        "pop://",
+        "pops://",
+        "POP3_PASSWORD",
+        "Exit status",
+        "--uidl-file",
+        "--strict-size",
+        "--fingerprint",
+    ] {
+        assert!(help.contains(want), "--help lacks {want:?}:\n{help}");
+    }
+    assert!(!help.contains("sans-IO"), "{help}");
+}
+
+/// A certificate marked `CA:TRUE` (what `openssl req -x509` makes), and its key.
+fn ca_true_certificate(dir: &Path) -> (String, String, Vec<u8>) {
+    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let cert_path = dir.join("ca-cert.pem");
+    let key_path = dir.join("ca-key.pem");
+    std::fs::write(&cert_path, cert.pem()).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    (
+        cert_path.to_str().unwrap().to_string(),
+        key_path.to_str().unwrap().to_string(),
+        cert.der().to_vec(),
+    )
+}
+
+fn sha256_pin(der: &[u8]) -> String {
+    use sha2::Digest;
+    let hex: Vec<String> = sha2::Sha256::digest(der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{}", hex.join(""))
+}
+
+/// `--ca` with a self-signed `CA:TRUE` certificate that is the server's own
+/// (webpki alone says CaUsedAsEndEntity); `--fingerprint` with the right pin
+/// (colons and upper case too) works, a wrong pin or another certificate fails
+/// the handshake before any credential is sent.
+#[test]
+fn fetch_trusts_a_self_signed_ca_certificate_and_pins() {
+    let dir = TempDir::new("pin");
+    let maildir = dir.0.join("Maildir");
+    copy_maildir(&sample_maildir(), &maildir);
+    let (cert, key, der) = ca_true_certificate(&dir.0);
+    let serve = ServeProcess::start(&[
+        "--maildir",
+        maildir.to_str().unwrap(),
+        "--tls-cert",
+        &cert,
+        "--tls-key",
+        &key,
+    ]);
+    let url = format!("pop://alice@localhost:{}", serve.port());
+    let pin = sha256_pin(&der);
+    let colons = {
+        let hex = pin.trim_start_matches("sha256:").to_ascii_uppercase();
+        let pairs: Vec<&str> = (0..32).map(|i| &hex[2 * i..2 * i + 2]).collect();
+        format!("SHA256:{}", pairs.join(":"))
+    };
+    for (i, extra) in [
+        vec!["--ca", cert.as_str()],
+        vec!["--fingerprint", pin.as_str()],
+        vec!["--fingerprint", colons.as_str()],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let out = dir.0.join(format!("out{i}"));
+        let mut args = vec!["--stls", "--out", out.to_str().unwrap()];
+        args.extend(extra);
+        args.push(&url);
+        let result = run_fetch(&args);
+        assert!(result.status.success(), "{args:?}\n{}", text(&result));
+        check_fetched(&out, &maildir);
+    }
+    // Wrong pin, and an unrelated trusted certificate: no credential goes out.
+    let other = TempDir::new("pin-other");
+    let (other_cert, _) = certificate(&other.0);
+    let wrong = format!("sha256:{}", "ab".repeat(32));
+    for extra in [
+        vec!["--fingerprint", wrong.as_str()],
+        vec!["--ca", other_cert.as_str()],
+    ] {
+        let mut args = vec!["--stls", "--trace"];
+        args.extend(extra);
+        args.push(&url);
+        let result = run_fetch(&args);
+        let all = text(&result);
+        assert_eq!(result.status.code(), Some(1), "{all}");
+        for sent in ["C: USER", "C: PASS", "C: AUTH", "C: APOP"] {
+            assert!(!all.contains(sent), "{sent} went out: {all}");
+        }
+        assert!(all.contains("C: STLS"), "{all}");
+    }
+    // The refusal names the certificate's real fingerprint, to pin it.
+    let result = run_fetch(&["--stls", "--fingerprint", &wrong, &url]);
+    assert!(
+        text(&result).contains(&colons.replace("SHA256:", "sha256:")),
+        "{}",
+        text(&result)
+    );
+    // A malformed pin is a command-line error.
+    let plus = format!("sha256:+{}", &pin[8..]);
+    let md5 = pin.replace("sha256:", "md5:");
+    for bad in ["sha256:12", plus.as_str(), md5.as_str(), "", "sha256:"] {
+        let result = run_fetch(&["--fingerprint", bad, &url]);
+        assert_eq!(result.status.code(), Some(2), "{bad:?}\n{}", text(&result));
+        assert!(text(&result).contains("--fingerprint"), "{}", text(&result));
     }
 }

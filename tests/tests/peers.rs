@@ -511,9 +511,62 @@ service pop3-login {{
     )
 }
 
+/// The certificate a Dovecot instance serves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cert {
+    /// Made with rcgen: an end entity for `localhost` and `127.0.0.1`.
+    Rcgen,
+    /// Made the way users make one: `openssl req -x509 -newkey rsa:2048 -nodes
+    /// -subj /CN=localhost -days 2`, which is marked `CA:TRUE` and has no
+    /// subjectAltName.
+    OpensslX509,
+}
+
+/// `openssl req -x509` as users run it: `(cert.pem, key.pem)` in `dir`.
+fn openssl_certificate(dir: &Path) -> (PathBuf, PathBuf) {
+    let cert = dir.join("cert.pem");
+    let key = dir.join("key.pem");
+    let out = Process::new(require("openssl"))
+        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes"])
+        .args(["-subj", "/CN=localhost", "-days", "2"])
+        .args(["-keyout", s(&key), "-out", s(&cert)])
+        .output()
+        .expect("run openssl");
+    assert!(
+        out.status.success(),
+        "openssl req -x509: {}",
+        output_text(&out)
+    );
+    // Dovecot reads the key as root; the passwd-file style permissions are enough.
+    (cert, key)
+}
+
+/// The certificate's SHA-256 fingerprint as users get it:
+/// `openssl x509 -noout -fingerprint -sha256` prints `sha256 Fingerprint=AB:CD:...`,
+/// given to fetch as `sha256:AB:CD:...`.
+fn openssl_fingerprint(pem: &Path) -> String {
+    let out = Process::new(require("openssl"))
+        .args(["x509", "-noout", "-fingerprint", "-sha256", "-in", s(pem)])
+        .output()
+        .expect("run openssl x509");
+    assert!(out.status.success(), "{}", output_text(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let hex = text
+        .trim()
+        .split_once('=')
+        .map(|(_, hex)| hex.to_string())
+        .unwrap_or_else(|| panic!("openssl x509 -fingerprint printed {text:?}"));
+    format!("sha256:{hex}")
+}
+
 impl Dovecot {
     /// Starts an instance named after `tag` with `messages` delivered.
     fn start(tag: &str, messages: &[Stored]) -> Dovecot {
+        Dovecot::start_with(tag, messages, Cert::Rcgen)
+    }
+
+    /// Starts an instance serving a certificate of `kind`.
+    fn start_with(tag: &str, messages: &[Stored], kind: Cert) -> Dovecot {
         let binary = dovecot_binary();
         assert!(
             is_root(),
@@ -521,7 +574,10 @@ impl Dovecot {
         );
         let dir = TempDir::new(&format!("dovecot-{tag}"));
         let root = dir.0.clone();
-        let (cert, _key) = certificate(&root);
+        let (cert, _key) = match kind {
+            Cert::Rcgen => certificate(&root),
+            Cert::OpensslX509 => openssl_certificate(&root),
+        };
         let (uid, gid) = mail_owner();
         let home = root.join("home").join(USER);
         let maildir = root.join("mail").join(USER).join("Maildir");
@@ -599,6 +655,14 @@ impl Dovecot {
 
     fn log_text(&self) -> String {
         read_log(&self.log)
+    }
+
+    /// Delivers one more message into `new/`, owned by the mail user.
+    fn deliver(&self, message: &Stored) {
+        let path = self.maildir.join("new").join(&message.name);
+        std::fs::write(&path, &message.bytes).unwrap();
+        let (uid, gid) = mail_owner();
+        chown_tree(&path, uid, gid);
     }
 
     fn addr(&self) -> String {
@@ -1753,4 +1817,301 @@ fn fetch_trace_against_dovecot_redacts_the_password() {
         assert!(result.status.success(), "{text}\n{}", dovecot.log_text());
         assert!(!text.contains(PASSWORD), "the password leaked:\n{text}");
     }
+}
+
+// ---------------------------------------------------------------------------
+// fetch: self-signed certificates, pinning, UIDL sync (issue 14).
+// ---------------------------------------------------------------------------
+
+/// Dovecot serving a certificate made with `openssl req -x509` (CA:TRUE, no
+/// subjectAltName): `fetch --stls --ca cert.pem` and `--fingerprint` with the
+/// fingerprint openssl prints (upper case, colons) and in lower-case hex both
+/// save every message.
+#[test]
+fn dovecot_fetch_stls_with_an_openssl_x509_certificate_and_a_pin() {
+    let corpus = &corpus()[..5];
+    let dovecot = Dovecot::start_with("x509", corpus, Cert::OpensslX509);
+    let uids = unique_ids(&dovecot.addr(), &dovecot.log);
+    let pin = openssl_fingerprint(&dovecot.cert);
+    let lower = format!("sha256:{}", pin[7..].replace(':', "").to_ascii_lowercase());
+    let url = format!("pop://alice;AUTH=PLAIN@localhost:{}", dovecot.pop3);
+    for trust in [
+        ["--ca", s(&dovecot.cert)],
+        ["--fingerprint", pin.as_str()],
+        ["--fingerprint", lower.as_str()],
+    ] {
+        let out = TempDir::new("fetch-x509");
+        let args = [
+            "--stls",
+            "--trace",
+            trust[0],
+            trust[1],
+            "--out",
+            s(&out.0),
+            &url,
+        ];
+        let result = run_fetch(&args);
+        let context = || {
+            format!(
+                "fetch {}\n{}\n{}",
+                args.join(" "),
+                output_text(&result),
+                dovecot.log_text()
+            )
+        };
+        assert!(result.status.success(), "fetch failed\n{}", context());
+        let trace = String::from_utf8_lossy(&result.stderr);
+        assert!(trace.contains("-- TLS established (STLS)"), "{}", context());
+        if let Err(problems) = check_saved(&out.0, corpus, &uids) {
+            panic!(
+                "fetched messages differ from the store:\n{problems}\n{}",
+                context()
+            );
+        }
+    }
+}
+
+/// A wrong pin, or a --ca certificate that is not the server's, fails the TLS
+/// handshake: the trace ends at STLS, and Dovecot logs the connection as one
+/// with no authentication attempt.
+#[test]
+fn dovecot_fetch_wrong_pin_is_refused_before_any_credential() {
+    let corpus = &corpus()[..2];
+    let dovecot = Dovecot::start_with("pin", corpus, Cert::OpensslX509);
+    let other = TempDir::new("pin-other");
+    let (other_cert, _) = openssl_certificate(&other.0);
+    let wrong = openssl_fingerprint(&other_cert);
+    let url = format!("pop://alice@localhost:{}", dovecot.pop3);
+    for trust in [["--fingerprint", wrong.as_str()], ["--ca", s(&other_cert)]] {
+        let out = TempDir::new("fetch-pin");
+        let args = [
+            "--stls",
+            "--trace",
+            trust[0],
+            trust[1],
+            "--out",
+            s(&out.0),
+            &url,
+        ];
+        let result = run_fetch(&args);
+        let text = output_text(&result);
+        let context = || format!("fetch {}\n{text}\n{}", args.join(" "), dovecot.log_text());
+        assert_eq!(result.status.code(), Some(1), "{}", context());
+        assert!(text.contains("C: STLS"), "{}", context());
+        for sent in ["C: USER", "C: PASS", "C: AUTH", "C: APOP"] {
+            assert!(!text.contains(sent), "{sent:?} went out\n{}", context());
+        }
+        assert!(!text.contains("TLS established"), "{}", context());
+        assert_eq!(std::fs::read_dir(&out.0).unwrap().count(), 0);
+    }
+    // Dovecot's side: no login was attempted on any connection. Its log says
+    // "no auth attempts" for each, and never names the user.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let log = loop {
+        let log = std::fs::read_to_string(&dovecot.log).unwrap_or_default();
+        // The two refused handshakes (the start-up probes end without one).
+        let refused = log.matches("SSL_accept() failed").count();
+        if refused >= 2 || Instant::now() > deadline {
+            break log;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let logins: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("pop3-login") && l.contains("Disconnected"))
+        .collect();
+    let refused = logins
+        .iter()
+        .filter(|l| l.contains("SSL_accept() failed"))
+        .count();
+    assert!(refused >= 2, "{}", dovecot.log_text());
+    for line in &logins {
+        eprintln!("dovecot: {line}");
+        assert!(
+            line.contains("no auth attempts"),
+            "{line}\n{}",
+            dovecot.log_text()
+        );
+    }
+    assert!(!log.contains("user=<alice>"), "{}", dovecot.log_text());
+    assert!(!log.contains("passwd-file(alice"), "{}", dovecot.log_text());
+}
+
+/// The files of `out` that are not saved messages (temporary names).
+fn part_files(out: &Path) -> Vec<String> {
+    std::fs::read_dir(out)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".part") || n.starts_with('.'))
+        .collect()
+}
+
+/// A message made for the sync tests: its first line names it.
+fn sync_message(i: usize, body: &[u8]) -> Stored {
+    let mut bytes = format!("Subject: peers-sync-{i:02}\nFrom: bob@example.com\n\n").into_bytes();
+    bytes.extend_from_slice(body);
+    Stored {
+        name: format!("17100000{i:02}.M{i}P1.peers-sync-{i}"),
+        bytes,
+    }
+}
+
+/// `fetch --uidl-file` against Dovecot: the first run saves the five messages,
+/// the second none, and after one new delivery exactly that one, each file byte
+/// for byte the stored message.
+#[test]
+fn dovecot_fetch_uidl_sync_saves_5_then_0_then_1() {
+    let corpus = &corpus()[..5];
+    let dovecot = Dovecot::start("uidl-sync", corpus);
+    let out = TempDir::new("fetch-uidl-sync");
+    let state = out.0.join("state.uidl");
+    let saved = out.0.join("mail");
+    let url = format!("pop://alice@127.0.0.1:{}", dovecot.pop3);
+    let args = [
+        "--allow-cleartext",
+        "--out",
+        s(&saved),
+        "--uidl-file",
+        s(&state),
+        &url,
+    ];
+    let run = |want: &str| {
+        let result = run_fetch(&args);
+        let context = format!(
+            "fetch {}\n{}\n{}",
+            args.join(" "),
+            output_text(&result),
+            dovecot.log_text()
+        );
+        assert!(result.status.success(), "{context}");
+        let stdout = String::from_utf8_lossy(&result.stdout);
+        assert!(stdout.starts_with(want), "want {want:?}\n{context}");
+    };
+    run("fetched 5/5 new messages");
+    let uids = unique_ids(&dovecot.addr(), &dovecot.log);
+    check_saved(&saved, corpus, &uids).unwrap_or_else(|p| panic!("{p}"));
+    run("fetched 0/0 new messages (0 octets), 5 already saved");
+    let new = sync_message(6, b"one new delivery\n");
+    dovecot.deliver(&new);
+    run("fetched 1/1 new messages");
+    let mut all = corpus.to_vec();
+    all.push(new);
+    let uids = unique_ids(&dovecot.addr(), &dovecot.log);
+    assert_eq!(uids.len(), 6);
+    check_saved(&saved, &all, &uids).unwrap_or_else(|p| panic!("{p}"));
+    let mut want: Vec<String> = uids
+        .iter()
+        .map(|u| String::from_utf8_lossy(u).into_owned())
+        .collect();
+    want.sort();
+    let state_text = std::fs::read_to_string(&state).unwrap();
+    assert_eq!(state_text.lines().collect::<Vec<_>>(), want);
+    assert!(part_files(&saved).is_empty(), "{:?}", part_files(&saved));
+}
+
+/// A run killed with SIGKILL while it writes a 30 MB message, then run again:
+/// every message is saved exactly once, byte for byte, under its final name,
+/// and no temporary file is left.
+#[test]
+fn dovecot_fetch_uidl_sync_killed_in_a_30_mb_message_loses_nothing() {
+    let mut big = Vec::with_capacity(31 << 20);
+    let mut i = 0u32;
+    while big.len() < 30 << 20 {
+        if i % 13 == 0 {
+            big.push(b'.');
+        }
+        big.extend(std::iter::repeat(b'a' + (i % 26) as u8).take(60 + (i % 900) as usize));
+        big.push(b'\n');
+        i += 1;
+    }
+    let messages: Vec<Stored> = vec![
+        sync_message(1, b"first\n"),
+        sync_message(2, b"second\n.\n..\n"),
+        sync_message(3, &big),
+        sync_message(4, b"after the big one\n"),
+        sync_message(5, b"last, no final line end"),
+    ];
+    let dovecot = Dovecot::start("uidl-kill", &messages);
+    let out = TempDir::new("fetch-uidl-kill");
+    let state = out.0.join("state.uidl");
+    let saved = out.0.join("mail");
+    let url = format!("pop://alice@127.0.0.1:{}", dovecot.pop3);
+    let args = [
+        "--allow-cleartext",
+        "--window",
+        "1",
+        "--out",
+        s(&saved),
+        "--uidl-file",
+        s(&state),
+        &url,
+    ];
+    let uids = unique_ids(&dovecot.addr(), &dovecot.log);
+    let big_name = format!(".{}.eml.part", String::from_utf8_lossy(&uids[2]));
+    let big_wire = messages[2].wire().len() as u64;
+    let mut child = Process::new(examples_dir().join("fetch"))
+        .args(args)
+        .env("POP3_PASSWORD", PASSWORD)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start fetch");
+    let started = Instant::now();
+    let killed_at = loop {
+        let size = std::fs::metadata(saved.join(&big_name)).map_or(0, |m| m.len());
+        if size > 1 << 20 && size < big_wire - (1 << 20) {
+            child.kill().expect("SIGKILL fetch");
+            let _ = child.wait();
+            break size;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("fetch ended ({status}) before it could be killed in the big message");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "fetch is stuck"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    };
+    eprintln!("killed fetch with {killed_at} of {big_wire} octets of message 3 written");
+    // What the kill left: the first two saved and recorded, the big one only
+    // under its temporary name.
+    let state_text = std::fs::read_to_string(&state).unwrap_or_default();
+    assert_eq!(state_text.lines().count(), 2, "{state_text}");
+    let big_final = saved.join(format!("{}.eml", String::from_utf8_lossy(&uids[2])));
+    assert!(
+        !big_final.exists(),
+        "a partial message under its final name"
+    );
+    // Run again.
+    let result = run_fetch(&args);
+    let context = format!(
+        "fetch {}\n{}\n{}",
+        args.join(" "),
+        output_text(&result),
+        dovecot.log_text()
+    );
+    assert!(result.status.success(), "{context}");
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    assert!(stdout.starts_with("fetched 3/3 new messages"), "{context}");
+    check_saved(&saved, &messages, &uids).unwrap_or_else(|p| panic!("{p}\n{context}"));
+    assert!(part_files(&saved).is_empty(), "{:?}", part_files(&saved));
+    let mut want: Vec<String> = uids
+        .iter()
+        .map(|u| String::from_utf8_lossy(u).into_owned())
+        .collect();
+    want.sort();
+    assert_eq!(
+        std::fs::read_to_string(&state)
+            .unwrap()
+            .lines()
+            .collect::<Vec<_>>(),
+        want
+    );
+    // And nothing more to do.
+    let result = run_fetch(&args);
+    assert!(String::from_utf8_lossy(&result.stdout).starts_with("fetched 0/0 new messages"));
 }

@@ -11,7 +11,10 @@ use pop3_proto::client::{Client, ClientConfig, ClientError, CommandId, Event};
 use pop3_proto::encode::Encode;
 use pop3_proto::sasl::{self, ChoicePolicy, ClientMechanism, CredentialKind, MechanismName};
 use pop3_proto::secret::Secret;
-use pop3_proto::types::{Capability, Command, MessageNumber, Password, Username};
+use pop3_proto::sync::{self, SeenSet};
+use pop3_proto::types::{
+    Capability, Command, MessageNumber, Password, UidListing, UniqueId, Username,
+};
 use pop3_proto::url::{Auth, PopUrl};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -27,8 +30,8 @@ pub struct FetchOptions {
     pub url: PopUrl,
     /// The password (or bearer token for the OAuth mechanisms).
     pub password: Option<Secret<Vec<u8>>>,
-    /// Save each message as `DIR/<uidl>.eml`; without it messages are read and
-    /// counted only.
+    /// Save each message as `DIR/<uidl>.eml` (written as `.NAME.part`, renamed
+    /// when whole); without it messages are read and counted only.
     pub out: Option<PathBuf>,
     /// DELE every message saved, then QUIT to commit.
     pub delete: bool,
@@ -46,6 +49,35 @@ pub struct FetchOptions {
     pub progress: bool,
     /// Most RETR commands in flight when the server lists PIPELINING.
     pub window: usize,
+    /// Leave mail on the server and save only what is new: the unique-ids
+    /// already saved, one per line, rewritten atomically after each message.
+    pub uidl_file: Option<PathBuf>,
+    /// A message whose size differs from LIST is not saved (and fails the run).
+    pub strict_size: bool,
+    /// Trust only the server certificate of this SHA-256.
+    pub fingerprint: Option<super::tls::Fingerprint>,
+}
+
+impl FetchOptions {
+    /// Options with everything off, for `url`.
+    pub fn new(url: PopUrl) -> Self {
+        FetchOptions {
+            url,
+            password: None,
+            out: None,
+            delete: false,
+            stls: false,
+            ca: None,
+            allow_cleartext: false,
+            trace: false,
+            trace_to_stdout: false,
+            progress: false,
+            window: 32,
+            uidl_file: None,
+            strict_size: false,
+            fingerprint: None,
+        }
+    }
 }
 
 /// What happened.
@@ -53,22 +85,32 @@ pub struct FetchOptions {
 pub struct Summary {
     /// Messages in the maildrop.
     pub listed: usize,
-    /// Messages that arrived whole (size as listed).
+    /// Messages this run set out to fetch: all of them, or with a UIDL file the
+    /// new ones.
+    pub wanted: usize,
+    /// Messages that arrived whole (and were saved, with `out`).
     pub fetched: usize,
     /// Their octets.
     pub octets: u64,
+    /// With a UIDL file: messages saved by an earlier run, not fetched again.
+    pub already: usize,
+    /// With a UIDL file: unique-ids dropped from it (gone from the server).
+    pub forgotten: usize,
     /// Messages deleted (committed by QUIT).
     pub deleted: usize,
-    /// What went wrong, one line each.
+    /// What went wrong, one line each: the run did not save everything.
     pub problems: Vec<String>,
+    /// What was odd but lost nothing (a size that differs from LIST, a
+    /// duplicate unique-id, no UIDL), one line each.
+    pub warnings: Vec<String>,
     /// Files written.
     pub saved: Vec<PathBuf>,
 }
 
 impl Summary {
-    /// Whether every message arrived whole.
+    /// Whether every message wanted arrived whole.
     pub fn complete(&self) -> bool {
-        self.problems.is_empty() && self.fetched == self.listed
+        self.problems.is_empty() && self.fetched == self.wanted
     }
 }
 
@@ -129,11 +171,15 @@ impl Session {
             | Event::Closed { line, .. } => Some(line.to_vec()),
             Event::StartTls { .. } => Some(b"+OK (begin TLS)\r\n".to_vec()),
             Event::Capabilities { capabilities, .. } => {
-                let tags: Vec<String> = capabilities
-                    .iter()
-                    .map(|c| String::from_utf8_lossy(c.tag()).into_owned())
-                    .collect();
-                Some(format!("+OK capabilities: {}\r\n", tags.join(", ")).into_bytes())
+                // Each capability line as the library encodes it, parameters
+                // and their spaces included (`EXPIRE NEVER`, `SASL PLAIN LOGIN`).
+                self.trace.body("capability list");
+                let mut lines = Vec::new();
+                for c in capabilities {
+                    lines.extend_from_slice(&c.to_vec());
+                }
+                lines.extend_from_slice(b".\r\n");
+                Some(lines)
             }
             Event::ScanListing { listing, .. } => {
                 Some(format!("+OK scan listing of {} messages\r\n", listing.len()).into_bytes())
@@ -211,6 +257,18 @@ fn mechanism(
 
 /// Connects, logs in, fetches every message and (with `delete`) removes them.
 pub async fn fetch(options: &FetchOptions) -> io::Result<Summary> {
+    // A UIDL file that cannot be read stops the run before it connects.
+    let seen = match &options.uidl_file {
+        Some(path) => {
+            if options.out.is_none() {
+                return Err(protocol(
+                    "--uidl-file needs --out: a message marked seen must be saved somewhere",
+                ));
+            }
+            Some(read_seen(path)?)
+        }
+        None => None,
+    };
     let url = &options.url;
     let host = url.host().to_connect_string();
     let tcp = TcpStream::connect((host.as_str(), url.port())).await?;
@@ -219,8 +277,9 @@ pub async fn fetch(options: &FetchOptions) -> io::Result<Summary> {
     trace.note(&format!("connected to {host}:{}", url.port()));
     let server_name = ServerName::try_from(host.clone()).map_err(protocol)?;
     let tls = if url.is_tls() || options.stls {
-        Some(TlsConnector::from(super::tls::client_config(
+        Some(TlsConnector::from(super::tls::client_config_pinned(
             options.ca.as_deref(),
+            options.fingerprint,
         )?))
     } else {
         None
@@ -276,7 +335,7 @@ pub async fn fetch(options: &FetchOptions) -> io::Result<Summary> {
     if s.client.should_refresh_capabilities() {
         capa(&mut s).await?;
     }
-    let summary = fetch_all(&mut s, options).await?;
+    let summary = fetch_all(&mut s, options, seen).await?;
     match s.command(Command::Quit).await? {
         Event::Closed { line, .. } if line.is_ok() => {}
         other if options.delete => {
@@ -427,9 +486,104 @@ fn file_name(uid: Option<&[u8]>, msg: u32) -> String {
     }
 }
 
-/// The message being received: its command, its file (temporary path, final
-/// path) when saving, and the octets so far.
-type Receiving = (CommandId, Option<(tokio::fs::File, PathBuf, PathBuf)>, u64);
+/// Where a message is written while it arrives: a hidden name in the same
+/// directory, renamed to its final name only once whole.
+fn part_name(name: &str) -> String {
+    format!(".{name}.part")
+}
+
+/// Removes the partly written messages an earlier run left (killed, or cut
+/// off): `.NAME.eml.part`, and `NAME.eml.part` from before the names were hidden.
+fn remove_stale_parts(dir: &Path, trace: &Trace) -> io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".eml.part") && entry.file_type()?.is_file() {
+            std::fs::remove_file(entry.path())?;
+            trace.note(&format!("removed {name}, left by an earlier run"));
+        }
+    }
+    Ok(())
+}
+
+/// Reads a UIDL file: a missing file is an empty set (a first run).
+pub fn read_seen(path: &Path) -> io::Result<SeenSet> {
+    match std::fs::read(path) {
+        Ok(bytes) => SeenSet::parse(&bytes).map_err(|e| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: {e}", path.display()),
+            )
+        }),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(SeenSet::new()),
+        Err(e) => Err(io::Error::new(e.kind(), format!("{}: {e}", path.display()))),
+    }
+}
+
+/// Makes a rename in `dir` durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes a UIDL file atomically: a temporary file in the same directory,
+/// written and fsynced, renamed over the old one, and the directory fsynced.
+/// A run killed at any point leaves the old file or the new one, never a mix.
+pub fn write_seen(path: &Path, seen: &SeenSet) -> io::Result<()> {
+    use std::io::Write as _;
+    let dir = parent_dir(path);
+    let base = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "uidl".into());
+    let tmp = dir.join(format!(".{base}.tmp{}", std::process::id()));
+    let written = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(&seen.to_text())?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&tmp, path)?;
+        sync_dir(dir)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written.map_err(|e| io::Error::new(e.kind(), format!("{}: {e}", path.display())))
+}
+
+/// One message to fetch: its number, its LIST size (when LIST gave one) and
+/// its unique-id (when UIDL gave one).
+struct Wanted {
+    msg: MessageNumber,
+    listed: Option<u64>,
+    uid: Option<UniqueId>,
+}
+
+/// The write buffer of a message being saved.
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// The message being received.
+struct Receiving {
+    id: CommandId,
+    msg: MessageNumber,
+    /// The file while it is written: `None` when not saving, or after a write
+    /// error (the body is still read to its end). Buffered: the body comes in
+    /// slices of a line or so, and each write to a tokio file is a trip to
+    /// the blocking pool.
+    file: Option<tokio::io::BufWriter<tokio::fs::File>>,
+    /// The temporary and final paths, when saving.
+    paths: Option<(PathBuf, PathBuf)>,
+    /// A write error: the message is not saved whole.
+    failed: Option<String>,
+    octets: u64,
+}
 
 struct Progress {
     enabled: bool,
@@ -452,41 +606,139 @@ impl Progress {
     }
 }
 
-async fn fetch_all(s: &mut Session, options: &FetchOptions) -> io::Result<Summary> {
-    let mut summary = Summary::default();
-    // Sizes from LIST; unique-ids from UIDL when offered.
+/// UIDL: `Ok(Some(listing))` when the server answered with one, `Ok(None)` when
+/// it has no UIDL (-ERR).
+async fn uid_listing(s: &mut Session) -> io::Result<Option<Vec<UidListing>>> {
+    match s.command(Command::Uidl(None)).await? {
+        Event::UidListing { listing, .. } => Ok(Some(listing)),
+        Event::Status { line, .. } if line.is_err() => Ok(None),
+        other => Err(protocol(format!("UIDL: unexpected reply {other:?}"))),
+    }
+}
+
+/// What to fetch: every message, or with a UIDL file only the new ones (the
+/// library's sync plan). The seen set comes back when the run keeps one.
+async fn choose(
+    s: &mut Session,
+    summary: &mut Summary,
+    seen: Option<SeenSet>,
+) -> io::Result<(Vec<Wanted>, Option<SeenSet>)> {
+    // Sizes from LIST.
     let sizes: Vec<(MessageNumber, u64)> = match s.command(Command::List(None)).await? {
         Event::ScanListing { listing, .. } => listing.iter().map(|l| (l.msg, l.size)).collect(),
         other => return Err(protocol(format!("LIST failed: {other:?}"))),
     };
-    let mut uids: HashMap<MessageNumber, Vec<u8>> = HashMap::new();
-    if s.client.has_capability(b"UIDL") || s.client.capabilities().is_none() {
-        if let Event::UidListing { listing, .. } = s.command(Command::Uidl(None)).await? {
-            for l in listing {
-                uids.insert(l.msg, l.uid.as_bytes().to_vec());
+    summary.listed = sizes.len();
+    let size_of: HashMap<MessageNumber, u64> = sizes.iter().copied().collect();
+    let Some(mut seen) = seen else {
+        // Everything; unique-ids name the files when the server has UIDL.
+        let mut uids: HashMap<MessageNumber, UniqueId> = HashMap::new();
+        if s.client.has_capability(b"UIDL") || s.client.capabilities().is_none() {
+            if let Some(listing) = uid_listing(s).await? {
+                uids.extend(listing.into_iter().map(|l| (l.msg, l.uid)));
             }
         }
+        let wanted = sizes
+            .iter()
+            .map(|&(msg, size)| Wanted {
+                msg,
+                listed: Some(size),
+                uid: uids.remove(&msg),
+            })
+            .collect();
+        return Ok((wanted, None));
+    };
+    // No UIDL: a CAPA reply without it (RFC 2449 §6.8; the client machine
+    // then refuses to send UIDL), or, from a server without CAPA, -ERR to UIDL.
+    let listing = if s.client.capabilities().is_some() && !s.client.has_capability(b"UIDL") {
+        Err("its CAPA reply does not list UIDL")
+    } else {
+        uid_listing(s).await?.ok_or("it answered -ERR to UIDL")
+    };
+    let listing = match listing {
+        Ok(listing) => listing,
+        Err(why) => {
+            summary.warnings.push(format!(
+                "the server has no UIDL ({why}): fetching every message, \
+                 the UIDL file is left as it was"
+            ));
+            let wanted = sizes
+                .iter()
+                .map(|&(msg, size)| Wanted {
+                    msg,
+                    listed: Some(size),
+                    uid: None,
+                })
+                .collect();
+            return Ok((wanted, None));
+        }
+    };
+    let plan = sync::plan(&listing, &seen);
+    for d in &plan.duplicates {
+        let skipped: Vec<String> = d.skipped.iter().map(|m| m.to_string()).collect();
+        summary.warnings.push(format!(
+            "the server gave unique-id {} to messages {} and {}: fetched once, as message {}",
+            String::from_utf8_lossy(d.uid.as_bytes()),
+            d.kept,
+            skipped.join(", "),
+            d.kept
+        ));
     }
-    summary.listed = sizes.len();
+    for m in &plan.repeated {
+        summary.warnings.push(format!(
+            "UIDL listed message {m} more than once: its first line counts"
+        ));
+    }
+    summary.already = plan.already;
+    // The listing event comes only once the whole listing is read (its
+    // terminator seen), so the unique-ids gone from it are really gone.
+    summary.forgotten = seen.forget(&plan.gone);
+    let wanted = plan
+        .fetch
+        .into_iter()
+        .map(|l| Wanted {
+            msg: l.msg,
+            listed: size_of.get(&l.msg).copied(),
+            uid: Some(l.uid),
+        })
+        .collect();
+    Ok((wanted, Some(seen)))
+}
+
+async fn fetch_all(
+    s: &mut Session,
+    options: &FetchOptions,
+    seen: Option<SeenSet>,
+) -> io::Result<Summary> {
+    let mut summary = Summary::default();
     if let Some(dir) = &options.out {
         tokio::fs::create_dir_all(dir).await?;
+        remove_stale_parts(dir, &s.trace)?;
+    }
+    let (wanted, mut seen) = choose(s, &mut summary, seen).await?;
+    summary.wanted = wanted.len();
+    // Unique-ids dropped as gone are written now, whatever comes next.
+    if let (Some(path), Some(seen)) = (&options.uidl_file, &seen) {
+        if summary.forgotten > 0 {
+            write_seen(path, seen)?;
+        }
     }
     let pipelining = s.client.has_capability(b"PIPELINING");
     let window = if pipelining { options.window.max(1) } else { 1 };
     let mut progress = Progress {
         enabled: options.progress && io::stderr().is_terminal() && !options.trace,
         last: Instant::now(),
-        total: sizes.len(),
+        total: wanted.len(),
     };
     let mut next = 0usize;
-    let mut in_flight: HashMap<CommandId, (MessageNumber, u64)> = HashMap::new();
+    let mut in_flight: HashMap<CommandId, usize> = HashMap::new();
     let mut current: Option<Receiving> = None;
     let mut to_delete: Vec<MessageNumber> = Vec::new();
-    while next < sizes.len() || !in_flight.is_empty() {
-        while next < sizes.len() && in_flight.len() < window {
-            let (msg, size) = sizes[next];
-            let id = s.client.send(Command::Retr(msg)).map_err(protocol)?;
-            in_flight.insert(id, (msg, size));
+    while next < wanted.len() || !in_flight.is_empty() {
+        while next < wanted.len() && in_flight.len() < window {
+            let Some(w) = wanted.get(next) else { break };
+            let id = s.client.send(Command::Retr(w.msg)).map_err(protocol)?;
+            in_flight.insert(id, next);
             next += 1;
         }
         s.flush().await?;
@@ -499,70 +751,104 @@ async fn fetch_all(s: &mut Session, options: &FetchOptions) -> io::Result<Summar
         };
         match event {
             Event::BodyStart { id, .. } => {
-                let Some(&(msg, _)) = in_flight.get(&id) else {
+                let Some(w) = in_flight.get(&id).and_then(|&i| wanted.get(i)) else {
                     continue;
                 };
-                let file = match &options.out {
-                    Some(dir) => {
-                        let name = file_name(uids.get(&msg).map(Vec::as_slice), msg.get());
-                        let path = dir.join(&name);
-                        let part = dir.join(format!("{name}.part"));
-                        Some((tokio::fs::File::create(&part).await?, part, path))
-                    }
-                    None => None,
+                let mut receiving = Receiving {
+                    id,
+                    msg: w.msg,
+                    file: None,
+                    paths: None,
+                    failed: None,
+                    octets: 0,
                 };
-                current = Some((id, file, 0));
+                if let Some(dir) = &options.out {
+                    let name = file_name(w.uid.as_ref().map(UniqueId::as_bytes), w.msg.get());
+                    let part = dir.join(part_name(&name));
+                    match tokio::fs::File::create(&part).await {
+                        Ok(f) => {
+                            receiving.file =
+                                Some(tokio::io::BufWriter::with_capacity(WRITE_BUFFER, f))
+                        }
+                        Err(e) => receiving.failed = Some(format!("{}: {e}", part.display())),
+                    }
+                    receiving.paths = Some((part, dir.join(name)));
+                }
+                current = Some(receiving);
             }
             Event::BodyChunk { id, data } => {
-                if let Some((cid, file, n)) = current.as_mut() {
-                    if *cid == id {
-                        *n += data.len() as u64;
-                        if let Some((f, _, _)) = file {
-                            f.write_all(&data).await?;
+                if let Some(r) = current.as_mut().filter(|r| r.id == id) {
+                    r.octets += data.len() as u64;
+                    if let Some(f) = r.file.as_mut() {
+                        if let Err(e) = f.write_all(&data).await {
+                            // Keep reading the body to its end; the message
+                            // is not saved.
+                            r.failed = Some(e.to_string());
+                            r.file = None;
                         }
                     }
                 }
                 progress.show(
                     summary.fetched,
-                    summary.octets + current.as_ref().map_or(0, |c| c.2),
+                    summary.octets + current.as_ref().map_or(0, |c| c.octets),
                     false,
                 );
             }
             Event::BodyEnd { id, size } => {
-                let Some((msg, listed)) = in_flight.remove(&id) else {
+                let Some(w) = in_flight.remove(&id).and_then(|i| wanted.get(i)) else {
                     continue;
                 };
-                let file = current.take().and_then(|(_, f, _)| f);
-                let whole = arrived_whole(size, listed);
-                if whole && size != listed {
-                    s.trace.note(&format!(
-                        "message {msg}: {size} octets, LIST said {listed}: the server did not count the line end it added (E-22)"
-                    ));
-                }
-                if whole {
-                    if let Some((mut f, part, path)) = file {
-                        f.flush().await?;
-                        drop(f);
-                        tokio::fs::rename(&part, &path).await?;
-                        summary.saved.push(path);
+                let r = current.take().filter(|r| r.id == id);
+                let msg = w.msg;
+                let mut whole = true;
+                if let Some(listed) = w.listed {
+                    if size == listed {
+                        // As listed.
+                    } else if arrived_whole(size, listed) {
+                        s.trace.note(&format!(
+                            "message {msg}: {size} octets, LIST said {listed}: the server did not count the line end it added (E-22)"
+                        ));
+                    } else if options.strict_size {
+                        summary.problems.push(format!(
+                            "message {msg}: received {size} octets, LIST said {listed} (--strict-size: not saved)"
+                        ));
+                        whole = false;
+                    } else {
+                        summary.warnings.push(format!(
+                            "message {msg}: received {size} octets, LIST said {listed}; kept (the terminator ended it; use --strict-size to refuse it)"
+                        ));
                     }
+                }
+                let saved = match r {
+                    Some(r) if whole => save(r, &mut summary).await,
+                    Some(r) => {
+                        discard(r).await;
+                        false
+                    }
+                    None => options.out.is_none(),
+                };
+                if saved {
                     summary.fetched += 1;
                     summary.octets += size;
                     to_delete.push(msg);
-                } else {
-                    summary.problems.push(format!(
-                        "message {msg}: received {size} octets, LIST said {listed}"
-                    ));
-                    if let Some((_, part, _)) = file {
-                        let _ = tokio::fs::remove_file(part).await;
+                    if let (Some(path), Some(seen), Some(uid)) =
+                        (&options.uidl_file, seen.as_mut(), w.uid.as_ref())
+                    {
+                        seen.insert(uid.clone());
+                        if let Err(e) = write_seen(path, seen) {
+                            // The message is saved; a later run saves it again
+                            // under the same name, and does not lose it.
+                            summary.problems.push(format!("{e}"));
+                        }
                     }
                 }
                 progress.show(summary.fetched, summary.octets, false);
             }
             Event::Status { id, line } => {
-                if let Some((msg, _)) = in_flight.remove(&id) {
+                if let Some(w) = in_flight.remove(&id).and_then(|i| wanted.get(i)) {
                     summary.problems.push(format!(
-                        "RETR {msg}: {}",
+                        "RETR {}: {}",
+                        w.msg,
                         String::from_utf8_lossy(&line.to_vec()).trim_end()
                     ));
                 }
@@ -572,6 +858,8 @@ async fn fetch_all(s: &mut Session, options: &FetchOptions) -> io::Result<Summar
     }
     progress.show(summary.fetched, summary.octets, true);
     if options.delete {
+        // Only messages saved whole in this run (to_delete): never one cut
+        // short, one that could not be written, or one refused by --strict-size.
         for msg in to_delete {
             if ok(&s.command(Command::Dele(msg)).await?) {
                 summary.deleted += 1;
@@ -583,6 +871,48 @@ async fn fetch_all(s: &mut Session, options: &FetchOptions) -> io::Result<Summar
     Ok(summary)
 }
 
+/// Finishes a message that arrived whole: flushed, fsynced, renamed to its
+/// final name. Returns whether it is saved (always, when not saving to files).
+async fn save(r: Receiving, summary: &mut Summary) -> bool {
+    let Some((part, path)) = r.paths else {
+        return r.failed.is_none();
+    };
+    let result: io::Result<()> = async {
+        if let Some(why) = r.failed {
+            return Err(io::Error::other(why));
+        }
+        let mut f = r.file.ok_or_else(|| io::Error::other("no file"))?;
+        f.flush().await?;
+        let f = f.into_inner();
+        f.sync_all().await?;
+        drop(f);
+        tokio::fs::rename(&part, &path).await?;
+        sync_dir(parent_dir(&path))
+    }
+    .await;
+    match result {
+        Ok(()) => {
+            summary.saved.push(path);
+            true
+        }
+        Err(e) => {
+            summary
+                .problems
+                .push(format!("message {}: not saved: {e}", r.msg));
+            let _ = tokio::fs::remove_file(&part).await;
+            false
+        }
+    }
+}
+
+/// Drops a message that is not kept.
+async fn discard(r: Receiving) {
+    drop(r.file);
+    if let Some((part, _)) = r.paths {
+        let _ = tokio::fs::remove_file(part).await;
+    }
+}
+
 /// Whether a body of `size` octets, ended by its terminator line, is the whole
 /// message LIST announced as `listed` octets.
 ///
@@ -591,7 +921,9 @@ async fn fetch_all(s: &mut Session, options: &FetchOptions) -> io::Result<Summar
 /// goes out with one added (E-22, IMPL-22), and some servers list the size of the
 /// stored bytes without it: Dovecot 2.3 lists `no end` (no final LF) as 6 octets
 /// and sends `no end\r\n`, and an empty file as 0 octets sent as one empty line.
-/// So two more octets than listed are accepted too; anything else is a problem.
+/// So two more octets than listed are accepted too, silently. Any other
+/// difference is a warning (the message is kept: GNU Mailutils lists 255 octets
+/// and sends 310), or with `--strict-size` a message not saved.
 pub fn arrived_whole(size: u64, listed: u64) -> bool {
     size == listed || size == listed.saturating_add(2)
 }
