@@ -455,6 +455,10 @@ struct Scripted {
     uidl: bool,
     messages: Vec<Msg>,
     cut: Option<usize>,
+    /// The greeting line, CRLF included.
+    greeting: &'static str,
+    /// The answer to APOP, CRLF included.
+    apop: &'static str,
 }
 
 impl Scripted {
@@ -464,6 +468,8 @@ impl Scripted {
             uidl: true,
             messages,
             cut: None,
+            greeting: "+OK ready\r\n",
+            apop: "-ERR [AUTH] no APOP secret for this user\r\n",
         }
     }
 
@@ -475,7 +481,7 @@ impl Scripted {
             let mut received = Vec::new();
             let (tcp, _) = listener.accept().unwrap();
             let mut out = tcp.try_clone().unwrap();
-            out.write_all(b"+OK ready\r\n").unwrap();
+            out.write_all(self.greeting.as_bytes()).unwrap();
             let number = |arg: Option<&str>| -> Option<usize> {
                 arg?.parse::<usize>()
                     .ok()
@@ -524,6 +530,7 @@ impl Scripted {
                         }
                         None => b"-ERR no such message\r\n".to_vec(),
                     },
+                    "APOP" => self.apop.as_bytes().to_vec(),
                     "DELE" => match number(arg) {
                         Some(_) => b"+OK deleted\r\n".to_vec(),
                         None => b"-ERR no such message\r\n".to_vec(),
@@ -983,4 +990,42 @@ fn fetch_trusts_a_self_signed_ca_certificate_and_pins() {
         assert_eq!(result.status.code(), Some(2), "{bad:?}\n{}", text(&result));
         assert!(text(&result).contains("--fingerprint"), "{}", text(&result));
     }
+}
+
+/// RFC 2384 §4 (`;AUTH=*`, the default): a server that shows an APOP timestamp
+/// without holding APOP secrets (GNU Mailutils, Solid POP3) refuses APOP; fetch
+/// then logs in with USER/PASS where cleartext is allowed. A refusal that names
+/// another cause (`[IN-USE]`) ends the attempts.
+#[test]
+fn fetch_any_login_falls_back_from_a_refused_apop() {
+    let dir = TempDir::new("apop-fallback");
+    let out = dir.0.to_str().unwrap();
+    let mut script = Scripted::new(vec![msg("u1", "one"), msg("u2", "two")]);
+    script.greeting = "+OK ready <1896.697170952@dbc.mtview.ca.us>\r\n";
+    let (addr, server) = script.start();
+    let url = format!("pop://alice@{addr}");
+    let result = run_fetch(&["--allow-cleartext", "--out", out, &url]);
+    let received = server.join().unwrap();
+    assert!(result.status.success(), "{}", text(&result));
+    assert!(
+        received[..3].iter().any(|l| l.starts_with("APOP alice ")),
+        "{received:?}"
+    );
+    let user = received.iter().position(|l| l == "USER alice");
+    let apop = received.iter().position(|l| l.starts_with("APOP "));
+    assert!(user > apop, "{received:?}");
+    assert_eq!(names(&dir.0), ["u1.eml", "u2.eml"]);
+
+    let mut script = Scripted::new(vec![msg("u1", "one")]);
+    script.greeting = "+OK ready <1896.697170952@dbc.mtview.ca.us>\r\n";
+    script.apop = "-ERR [IN-USE] maildrop locked\r\n";
+    let (addr, server) = script.start();
+    let url = format!("pop://alice@{addr}");
+    let result = run_fetch(&["--allow-cleartext", &url]);
+    let received = server.join().unwrap();
+    assert!(!result.status.success(), "{}", text(&result));
+    assert!(
+        !received.iter().any(|l| l.starts_with("USER")),
+        "{received:?}"
+    );
 }

@@ -13,7 +13,7 @@ use pop3_proto::sasl::{self, ChoicePolicy, ClientMechanism, CredentialKind, Mech
 use pop3_proto::secret::Secret;
 use pop3_proto::sync::{self, SeenSet};
 use pop3_proto::types::{
-    Capability, Command, MessageNumber, Password, UidListing, UniqueId, Username,
+    Capability, CodeKind, Command, MessageNumber, Password, UidListing, UniqueId, Username,
 };
 use pop3_proto::url::{Auth, PopUrl};
 use rustls::pki_types::ServerName;
@@ -420,31 +420,80 @@ async fn login(s: &mut Session, options: &FetchOptions) -> io::Result<()> {
             s.wait(id).await?
         }
         Auth::Any => {
-            let policy = ChoicePolicy {
-                tls_active: tls,
-                allow_cleartext,
-                explicit: None,
-                credentials: CredentialKind::Password,
-            };
-            if let Some(chosen) = sasl::choose_mechanism(&offered, &policy) {
-                let id = s
-                    .client
-                    .authenticate(mechanism(chosen, user, &password)?)
-                    .map_err(protocol)?;
-                s.wait(id).await?
-            } else if s.client.apop_timestamp().is_some() {
-                let id = s.client.apop(username, &password).map_err(protocol)?;
-                s.wait(id).await?
-            } else {
-                // R2384-6: a cleartext password only under TLS, or when allowed.
-                user_pass(s, username, &password, allow_cleartext).await?
-            }
+            any_login(s, username, user, &password, &offered, tls, allow_cleartext).await?
         }
     };
     if ok(&reply) {
         Ok(())
     } else {
         Err(protocol(format!("login refused: {reply:?}")))
+    }
+}
+
+/// `;AUTH=*` (or no `;AUTH=`, R2384-3): the strongest way the server offers first,
+/// then the next one when a login is refused for the credentials (`-ERR` with no
+/// code or `[AUTH]`). Servers list APOP in their greeting without holding APOP
+/// secrets for every user (GNU Mailutils, Solid POP3), so an APOP refusal is no
+/// proof that USER/PASS would fail. A refusal that names another cause (`[IN-USE]`,
+/// `[LOGIN-DELAY]`, `[SYS/...]`) ends the attempts.
+async fn any_login(
+    s: &mut Session,
+    username: Username,
+    user: &str,
+    password: &Secret<Vec<u8>>,
+    offered: &[&str],
+    tls: bool,
+    allow_cleartext: bool,
+) -> io::Result<Event> {
+    let policy = ChoicePolicy {
+        tls_active: tls,
+        allow_cleartext,
+        explicit: None,
+        credentials: CredentialKind::Password,
+    };
+    let mut reply = None;
+    if let Some(chosen) = sasl::choose_mechanism(offered, &policy) {
+        let id = s
+            .client
+            .authenticate(mechanism(chosen, user, password)?)
+            .map_err(protocol)?;
+        let event = s.wait(id).await?;
+        if ok(&event) || !another_may_work(&event) {
+            return Ok(event);
+        }
+        eprintln!(
+            "fetch: AUTH {} refused; trying the next login",
+            chosen.as_str()
+        );
+        reply = Some(event);
+    }
+    if s.client.apop_timestamp().is_some() {
+        let id = s
+            .client
+            .apop(username.clone(), password)
+            .map_err(protocol)?;
+        let event = s.wait(id).await?;
+        if ok(&event) || !another_may_work(&event) {
+            return Ok(event);
+        }
+        eprintln!("fetch: APOP refused; trying the next login");
+        reply = Some(event);
+    }
+    match reply {
+        // R2384-6: a cleartext password only under TLS, or when allowed.
+        Some(event) if !allow_cleartext => Ok(event),
+        _ => user_pass(s, username, password, allow_cleartext).await,
+    }
+}
+
+/// A refused login that says nothing against trying another way: no response code,
+/// or `[AUTH]` (RFC 3206 §5), and the session still open.
+fn another_may_work(event: &Event) -> bool {
+    match event {
+        Event::Status { line, .. } => line
+            .code()
+            .map_or(true, |code| code.kind() == CodeKind::Auth),
+        _ => false,
     }
 }
 
