@@ -459,6 +459,9 @@ struct Scripted {
     greeting: &'static str,
     /// The answer to APOP, CRLF included.
     apop: &'static str,
+    /// Close the connection after answering APOP (Solid POP3 does), and accept
+    /// one more connection.
+    close_after_apop: bool,
 }
 
 impl Scripted {
@@ -470,6 +473,7 @@ impl Scripted {
             cut: None,
             greeting: "+OK ready\r\n",
             apop: "-ERR [AUTH] no APOP secret for this user\r\n",
+            close_after_apop: false,
         }
     }
 
@@ -479,70 +483,76 @@ impl Scripted {
         let addr = listener.local_addr().unwrap().to_string();
         let handle = std::thread::spawn(move || {
             let mut received = Vec::new();
-            let (tcp, _) = listener.accept().unwrap();
-            let mut out = tcp.try_clone().unwrap();
-            out.write_all(self.greeting.as_bytes()).unwrap();
-            let number = |arg: Option<&str>| -> Option<usize> {
-                arg?.parse::<usize>()
-                    .ok()
-                    .filter(|&n| n >= 1 && n <= self.messages.len())
-            };
-            for line in BufReader::new(tcp).lines() {
-                let Ok(line) = line else { break };
-                received.push(line.clone());
-                let mut words = line.split(' ');
-                let keyword = words.next().unwrap_or("");
-                let arg = words.next();
-                let reply: Vec<u8> = match keyword {
-                    "CAPA" => match self.capa {
-                        Some(lines) => format!("+OK\r\n{lines}.\r\n").into_bytes(),
-                        None => b"-ERR no CAPA here\r\n".to_vec(),
-                    },
-                    "LIST" => {
-                        let mut r = b"+OK\r\n".to_vec();
-                        for (i, m) in self.messages.iter().enumerate() {
-                            r.extend(format!("{} {}\r\n", i + 1, m.listed).bytes());
-                        }
-                        r.extend(b".\r\n");
-                        r
-                    }
-                    "UIDL" if self.uidl => {
-                        let mut r = b"+OK\r\n".to_vec();
-                        for (i, m) in self.messages.iter().enumerate() {
-                            r.extend(format!("{} {}\r\n", i + 1, m.uid).bytes());
-                        }
-                        r.extend(b".\r\n");
-                        r
-                    }
-                    "UIDL" => b"-ERR no such command\r\n".to_vec(),
-                    "RETR" => match number(arg) {
-                        Some(n) if self.cut == Some(n) => {
-                            let m = &self.messages[n - 1];
-                            out.write_all(b"+OK\r\n").unwrap();
-                            out.write_all(&m.wire[..m.wire.len() / 2]).unwrap();
-                            break;
-                        }
-                        Some(n) => {
+            let connections = if self.close_after_apop { 2 } else { 1 };
+            for _ in 0..connections {
+                let (tcp, _) = listener.accept().unwrap();
+                let mut out = tcp.try_clone().unwrap();
+                out.write_all(self.greeting.as_bytes()).unwrap();
+                let number = |arg: Option<&str>| -> Option<usize> {
+                    arg?.parse::<usize>()
+                        .ok()
+                        .filter(|&n| n >= 1 && n <= self.messages.len())
+                };
+                for line in BufReader::new(tcp).lines() {
+                    let Ok(line) = line else { break };
+                    received.push(line.clone());
+                    let mut words = line.split(' ');
+                    let keyword = words.next().unwrap_or("");
+                    let arg = words.next();
+                    let reply: Vec<u8> = match keyword {
+                        "CAPA" => match self.capa {
+                            Some(lines) => format!("+OK\r\n{lines}.\r\n").into_bytes(),
+                            None => b"-ERR no CAPA here\r\n".to_vec(),
+                        },
+                        "LIST" => {
                             let mut r = b"+OK\r\n".to_vec();
-                            r.extend(&self.messages[n - 1].wire);
+                            for (i, m) in self.messages.iter().enumerate() {
+                                r.extend(format!("{} {}\r\n", i + 1, m.listed).bytes());
+                            }
                             r.extend(b".\r\n");
                             r
                         }
-                        None => b"-ERR no such message\r\n".to_vec(),
-                    },
-                    "APOP" => self.apop.as_bytes().to_vec(),
-                    "DELE" => match number(arg) {
-                        Some(_) => b"+OK deleted\r\n".to_vec(),
-                        None => b"-ERR no such message\r\n".to_vec(),
-                    },
-                    "QUIT" => {
-                        out.write_all(b"+OK bye\r\n").unwrap();
+                        "UIDL" if self.uidl => {
+                            let mut r = b"+OK\r\n".to_vec();
+                            for (i, m) in self.messages.iter().enumerate() {
+                                r.extend(format!("{} {}\r\n", i + 1, m.uid).bytes());
+                            }
+                            r.extend(b".\r\n");
+                            r
+                        }
+                        "UIDL" => b"-ERR no such command\r\n".to_vec(),
+                        "RETR" => match number(arg) {
+                            Some(n) if self.cut == Some(n) => {
+                                let m = &self.messages[n - 1];
+                                out.write_all(b"+OK\r\n").unwrap();
+                                out.write_all(&m.wire[..m.wire.len() / 2]).unwrap();
+                                break;
+                            }
+                            Some(n) => {
+                                let mut r = b"+OK\r\n".to_vec();
+                                r.extend(&self.messages[n - 1].wire);
+                                r.extend(b".\r\n");
+                                r
+                            }
+                            None => b"-ERR no such message\r\n".to_vec(),
+                        },
+                        "APOP" => self.apop.as_bytes().to_vec(),
+                        "DELE" => match number(arg) {
+                            Some(_) => b"+OK deleted\r\n".to_vec(),
+                            None => b"-ERR no such message\r\n".to_vec(),
+                        },
+                        "QUIT" => {
+                            out.write_all(b"+OK bye\r\n").unwrap();
+                            break;
+                        }
+                        _ => b"+OK\r\n".to_vec(),
+                    };
+                    if out.write_all(&reply).is_err() {
                         break;
                     }
-                    _ => b"+OK\r\n".to_vec(),
-                };
-                if out.write_all(&reply).is_err() {
-                    break;
+                    if keyword == "APOP" && self.close_after_apop {
+                        break;
+                    }
                 }
             }
             received
@@ -1028,4 +1038,24 @@ fn fetch_any_login_falls_back_from_a_refused_apop() {
         !received.iter().any(|l| l.starts_with("USER")),
         "{received:?}"
     );
+}
+
+/// A server that closes the connection after refusing APOP (Solid POP3): fetch
+/// connects again and logs in with USER/PASS, without trying APOP again.
+#[test]
+fn fetch_any_login_reconnects_when_the_server_closes_after_a_refusal() {
+    let dir = TempDir::new("apop-close");
+    let out = dir.0.to_str().unwrap();
+    let mut script = Scripted::new(vec![msg("u1", "one")]);
+    script.greeting = "+OK ready <1896.697170952@dbc.mtview.ca.us>\r\n";
+    script.close_after_apop = true;
+    let (addr, server) = script.start();
+    let url = format!("pop://alice@{addr}");
+    let result = run_fetch(&["--allow-cleartext", "--out", out, &url]);
+    let received = server.join().unwrap();
+    assert!(result.status.success(), "{}", text(&result));
+    let apops = received.iter().filter(|l| l.starts_with("APOP ")).count();
+    assert_eq!(apops, 1, "{received:?}");
+    assert!(received.iter().any(|l| l == "USER alice"), "{received:?}");
+    assert_eq!(names(&dir.0), ["u1.eml"]);
 }

@@ -255,20 +255,9 @@ fn mechanism(
     Ok(m)
 }
 
-/// Connects, logs in, fetches every message and (with `delete`) removes them.
-pub async fn fetch(options: &FetchOptions) -> io::Result<Summary> {
-    // A UIDL file that cannot be read stops the run before it connects.
-    let seen = match &options.uidl_file {
-        Some(path) => {
-            if options.out.is_none() {
-                return Err(protocol(
-                    "--uidl-file needs --out: a message marked seen must be saved somewhere",
-                ));
-            }
-            Some(read_seen(path)?)
-        }
-        None => None,
-    };
+/// Connects, reads the greeting and the capabilities, and upgrades with STLS when
+/// asked: a session ready for a login.
+async fn open(options: &FetchOptions) -> io::Result<Session> {
     let url = &options.url;
     let host = url.host().to_connect_string();
     let tcp = TcpStream::connect((host.as_str(), url.port())).await?;
@@ -331,7 +320,38 @@ pub async fn fetch(options: &FetchOptions) -> io::Result<Summary> {
         s.trace.note("TLS established (STLS)");
         capa(&mut s).await?;
     }
-    login(&mut s, options).await?;
+    Ok(s)
+}
+
+/// Connects, logs in, fetches every message and (with `delete`) removes them.
+pub async fn fetch(options: &FetchOptions) -> io::Result<Summary> {
+    // A UIDL file that cannot be read stops the run before it connects.
+    let seen = match &options.uidl_file {
+        Some(path) => {
+            if options.out.is_none() {
+                return Err(protocol(
+                    "--uidl-file needs --out: a message marked seen must be saved somewhere",
+                ));
+            }
+            Some(read_seen(path)?)
+        }
+        None => None,
+    };
+    let mut tried = Vec::new();
+    let mut s = open(options).await?;
+    match login(&mut s, options, &mut tried).await {
+        Ok(()) => {}
+        // A server that closes the connection after a refused login (Solid POP3
+        // does, after APOP): the login the close cut off gets a new connection.
+        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && tried.len() > 1 => {
+            tried.pop();
+            s.trace
+                .note("the server closed the connection after a refused login; connecting again");
+            s = open(options).await?;
+            login(&mut s, options, &mut tried).await?;
+        }
+        Err(e) => return Err(e),
+    }
     if s.client.should_refresh_capabilities() {
         capa(&mut s).await?;
     }
@@ -354,7 +374,17 @@ async fn capa(s: &mut Session) -> io::Result<()> {
     Ok(())
 }
 
-async fn login(s: &mut Session, options: &FetchOptions) -> io::Result<()> {
+/// The ways of logging in that `;AUTH=*` tries, in order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Way {
+    Sasl,
+    Apop,
+    UserPass,
+}
+
+/// Logs in as the URL says; `tried` collects the ways `;AUTH=*` tried, and skips
+/// those already in it (a second connection after a server closed the first).
+async fn login(s: &mut Session, options: &FetchOptions, tried: &mut Vec<Way>) -> io::Result<()> {
     let url = &options.url;
     let Some(user) = url.user() else {
         return Err(protocol("the URL names no user (pop://USER@host)"));
@@ -420,7 +450,12 @@ async fn login(s: &mut Session, options: &FetchOptions) -> io::Result<()> {
             s.wait(id).await?
         }
         Auth::Any => {
-            any_login(s, username, user, &password, &offered, tls, allow_cleartext).await?
+            let ways = Ways {
+                offered: &offered,
+                tls,
+                allow_cleartext,
+            };
+            any_login(s, username, user, &password, ways, tried).await?
         }
     };
     if ok(&reply) {
@@ -441,18 +476,19 @@ async fn any_login(
     username: Username,
     user: &str,
     password: &Secret<Vec<u8>>,
-    offered: &[&str],
-    tls: bool,
-    allow_cleartext: bool,
+    ways: Ways<'_>,
+    tried: &mut Vec<Way>,
 ) -> io::Result<Event> {
     let policy = ChoicePolicy {
-        tls_active: tls,
-        allow_cleartext,
+        tls_active: ways.tls,
+        allow_cleartext: ways.allow_cleartext,
         explicit: None,
         credentials: CredentialKind::Password,
     };
     let mut reply = None;
-    if let Some(chosen) = sasl::choose_mechanism(offered, &policy) {
+    let chosen = sasl::choose_mechanism(ways.offered, &policy);
+    if let Some(chosen) = chosen.filter(|_| !tried.contains(&Way::Sasl)) {
+        tried.push(Way::Sasl);
         let id = s
             .client
             .authenticate(mechanism(chosen, user, password)?)
@@ -467,7 +503,8 @@ async fn any_login(
         );
         reply = Some(event);
     }
-    if s.client.apop_timestamp().is_some() {
+    if s.client.apop_timestamp().is_some() && !tried.contains(&Way::Apop) {
+        tried.push(Way::Apop);
         let id = s
             .client
             .apop(username.clone(), password)
@@ -481,9 +518,20 @@ async fn any_login(
     }
     match reply {
         // R2384-6: a cleartext password only under TLS, or when allowed.
-        Some(event) if !allow_cleartext => Ok(event),
-        _ => user_pass(s, username, password, allow_cleartext).await,
+        Some(event) if !ways.allow_cleartext => Ok(event),
+        _ => {
+            tried.push(Way::UserPass);
+            user_pass(s, username, password, ways.allow_cleartext).await
+        }
     }
+}
+
+/// What the server offers and what the user allows, for [`any_login`].
+#[derive(Clone, Copy)]
+struct Ways<'a> {
+    offered: &'a [&'a str],
+    tls: bool,
+    allow_cleartext: bool,
 }
 
 /// A refused login that says nothing against trying another way: no response code,
