@@ -51,7 +51,8 @@ impl Stored {
 /// The test messages, in the order both servers list them (by file name): lines
 /// starting with ".", lines that are only ".", 8-bit bytes, an empty body, no
 /// final line end (twice: once after a "." line), CRLF line ends in the store, a
-/// 4000-octet line and a 10 MiB message. Made once per run.
+/// 4000-octet line, a 10 MiB message, and content that would inject a reply into a
+/// reader that ends lines at LF if a server sent it raw. Made once per run.
 fn corpus() -> &'static [Stored] {
     static CORPUS: OnceLock<Vec<Stored>> = OnceLock::new();
     CORPUS.get_or_init(make_corpus)
@@ -106,6 +107,14 @@ fn make_corpus() -> Vec<Stored> {
             m
         }),
         ("big", big_message()),
+        (
+            // Content that ends the reply early for a reader that ends lines at
+            // LF (poplib) unless the server stuffs the dot after the bare LF
+            // (RFC 1939 §3): the fake reply must arrive as content.
+            "hostile",
+            b"Subject: peers-10 hostile content\r\n\r\nline one\n.\r\n+OK injected\r\nlast\n.\n.\n"
+                .to_vec(),
+        ),
     ];
     messages
         .into_iter()
