@@ -18,7 +18,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
 secs="${1:-1800}"
 [ $# -gt 0 ] && shift
-all=(parse_command parse_reply framing dot_decode dot_stuff roundtrip url client server)
+all=(parse_command parse_reply framing dot_decode dot_stuff roundtrip url client server sync)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 parallel="${PARALLEL:-1}"

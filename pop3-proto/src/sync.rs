@@ -12,7 +12,7 @@
 //!   do it after a crash): the first is fetched, the others are reported in
 //!   [`Plan::duplicates`] and not fetched, so nothing is saved twice;
 //! - a message number listed twice: only its first line counts
-//!   ([`Plan::repeated`]);
+//!   ([`Plan::repeated`]), though a unique-id on any line is never counted gone;
 //! - an empty listing: nothing to fetch, every seen unique-id is gone.
 //!
 //! A seen unique-id that is no longer in the listing ([`Plan::gone`]) was deleted
@@ -349,9 +349,12 @@ pub fn plan(listing: &[UidListing], seen: &SeenSet) -> Plan {
             });
         }
     }
+    // A unique-id on any line, a repeated number's too, is still on the server:
+    // forgetting it could fetch that message again later.
+    let listed: BTreeSet<&UniqueId> = listing.iter().map(|l| &l.uid).collect();
     plan.gone = seen
         .iter()
-        .filter(|uid| !by_uid.contains_key(uid))
+        .filter(|uid| !listed.contains(uid))
         .cloned()
         .collect();
     plan
@@ -443,9 +446,12 @@ mod tests {
         );
         assert_eq!(p.fetch, vec![l(1, "a"), l(2, "d")]);
         assert_eq!(p.repeated, vec![n(1)]);
-        // "b" and "c" were never counted: a seen "b" is gone.
-        let p = plan(&[l(1, "a"), l(1, "b")], &SeenSet::parse(b"b").unwrap());
-        assert_eq!(p.gone, vec![u("b")]);
+        // "b" is not counted, but it is on the server: a seen "b" is not gone
+        // (forgetting it could fetch that message again once the server lists
+        // it properly); a seen "x" is.
+        let p = plan(&[l(1, "a"), l(1, "b")], &SeenSet::parse(b"b\nx").unwrap());
+        assert_eq!(p.gone, vec![u("x")]);
+        assert_eq!(p.already, 0);
     }
 
     #[test]
