@@ -160,7 +160,7 @@ def fetch_vs_poplib(server, fetch_bin, work, checks):
     out = os.path.join(work, f"fetch-{name}")
     url = f"pop://{servers.USER};AUTH=+USER@127.0.0.1:{server.port}"
     status, took, stderr = run_fetch(fetch_bin, url, out, out + ".log")
-    time.sleep(0.2)
+    server.settle()
     server.restore()
     try:
         expected = poplib_messages(server.port)
@@ -182,7 +182,7 @@ def fetch_vs_poplib(server, fetch_bin, work, checks):
         status == 0,
         f"exit {status} in {took:.1f}s" + (f"; {' | '.join(stderr)}" if status else ""),
     )
-    time.sleep(0.2)
+    server.settle()
     server.restore()
     out = os.path.join(work, f"fetch-default-{name}")
     url = f"pop://{servers.USER}@127.0.0.1:{server.port}"
@@ -207,7 +207,7 @@ def run_lane(lane, fetch_bin, work, checks, observed, do_fetch):
         try:
             if do_fetch:
                 fetch_vs_poplib(server, fetch_bin, work, checks)
-                time.sleep(0.2)
+                server.settle()
                 server.restore()
             started = time.monotonic()
             observed[server.name] = probes.run_all(server, servers.USER, servers.PASSWORD)

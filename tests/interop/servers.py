@@ -145,6 +145,24 @@ def write_mbox(path, uid, gid, mode=0o600):
     os.chmod(path, mode)
 
 
+def children_of(pid):
+    """The process ids whose parent is `pid` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The fields after the command name, which is in parentheses.
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        if len(fields) > 1 and fields[1] == str(pid).encode():
+            found.append(int(entry))
+    return found
+
+
 class Server:
     name = "?"
     # Servers sharing a `lane` run one after the other; lanes run in parallel.
@@ -163,6 +181,10 @@ class Server:
         self.root = os.path.join(root, self.name)
         os.makedirs(self.root, exist_ok=True)
         os.chmod(self.root, 0o755)
+
+    def settle(self):
+        """Waits until the sessions that ended have finished with the mailbox."""
+        time.sleep(0.2)
 
     def spawn(self, argv, log_name, env=None, cwd=None):
         """Starts a process in its own process group, output to a log file."""
@@ -463,6 +485,18 @@ server 127.0.0.1:{self.port} {{ tls-mode false; }};
 
     def restore(self):
         write_mbox(os.path.join(self.spool, USER), self.uid, self.gid)
+
+    def settle(self):
+        """Mailutils rewrites its mbox (X-UIDL, Status headers) in the child that
+        served the session, which may still run after QUIT was answered: wait
+        until the daemon has no child left (10 s at most)."""
+        daemon = self.procs[0].pid if self.procs else None
+        deadline = time.monotonic() + 10
+        while daemon is not None and time.monotonic() < deadline:
+            if not children_of(daemon):
+                break
+            time.sleep(0.05)
+        time.sleep(0.1)
 
     def start(self):
         pop3d = shutil.which("pop3d") or "/usr/sbin/pop3d"

@@ -323,6 +323,18 @@ async fn open(options: &FetchOptions) -> io::Result<Session> {
     Ok(s)
 }
 
+/// Whether `e` says the server closed the connection (an EOF, or a reset when a
+/// write raced the close).
+fn closed(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::UnexpectedEof
+            | io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+    )
+}
+
 /// Connects, logs in, fetches every message and (with `delete`) removes them.
 pub async fn fetch(options: &FetchOptions) -> io::Result<Summary> {
     // A UIDL file that cannot be read stops the run before it connects.
@@ -343,7 +355,7 @@ pub async fn fetch(options: &FetchOptions) -> io::Result<Summary> {
         Ok(()) => {}
         // A server that closes the connection after a refused login (Solid POP3
         // does, after APOP): the login the close cut off gets a new connection.
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof && tried.len() > 1 => {
+        Err(e) if closed(&e) && tried.len() > 1 => {
             tried.pop();
             s.trace
                 .note("the server closed the connection after a refused login; connecting again");
