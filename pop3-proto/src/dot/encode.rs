@@ -375,13 +375,22 @@ impl Core {
 
     /// [`Stuffer::push_copy`]: the copying fast path for LF to CRLF without a TOP cut,
     /// the general one otherwise.
+    ///
+    /// A chunk with no bare LF (CRLF mail, the usual case) needs no conversion:
+    /// it goes through the raw mode's `memmem` path, which gives the same bytes
+    /// when every LF follows a CR.
     fn push_copy(&mut self, chunk: &[u8], out: &mut BytesMut) {
         if self.config.lf_to_crlf
             && self.phase == Phase::Body(None)
             && !self.finished
             && !chunk.is_empty()
         {
-            self.push_copy_lf(chunk, out);
+            let first_bare = chunk.first() == Some(&b'\n') && !self.prev_cr;
+            if first_bare || has_bare_lf(chunk) {
+                self.push_copy_lf(chunk, out);
+            } else {
+                self.push_fast(chunk, &mut CopySink { chunk, out });
+            }
         } else {
             let mut sink = CopySink { chunk, out };
             self.push(chunk, &mut sink);
