@@ -54,6 +54,21 @@ fn stuff_chunks(config: StuffConfig, chunks: &[&[u8]]) -> Vec<u8> {
     out.concat()
 }
 
+/// Decodes `wire` whole with `config`: the body, and the octets after its end.
+fn decode_whole(config: DecoderConfig, wire: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let mut decoder = BodyDecoder::new(config);
+    let mut buf = BytesMut::from(wire);
+    let mut body = Vec::new();
+    loop {
+        match decoder.decode(&mut buf) {
+            Ok(BodyPiece::Data(d)) => body.extend_from_slice(&d),
+            Ok(BodyPiece::End) => return (body, buf.to_vec()),
+            Ok(BodyPiece::NeedMore) => panic!("{config:?}: no terminator in {wire:?}"),
+            Err(e) => panic!("{e}"),
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let mut u = Unstructured::new(data);
     let lf_to_crlf = u.arbitrary::<bool>().unwrap_or(false);
@@ -74,35 +89,15 @@ fuzz_target!(|data: &[u8]| {
     let wire = stuff(&Bytes::copy_from_slice(message), config).concat();
 
     // The wire decodes to what was meant to be sent, and ends at its end.
-    let mut decoder = BodyDecoder::new(DecoderConfig::STRICT);
-    let mut buf = BytesMut::from(&wire[..]);
-    let mut body = Vec::new();
-    loop {
-        match decoder.decode(&mut buf) {
-            Ok(BodyPiece::Data(d)) => body.extend_from_slice(&d),
-            Ok(BodyPiece::End) => break,
-            Ok(BodyPiece::NeedMore) => panic!("no terminator in {wire:?}"),
-            Err(e) => panic!("{e}"),
-        }
-    }
-    assert!(buf.is_empty(), "bytes after the terminator: {:?}", &buf[..]);
+    let (body, rest) = decode_whole(DecoderConfig::STRICT, &wire);
+    assert!(rest.is_empty(), "bytes after the terminator: {rest:?}");
     assert_eq!(body, sent, "decode(stuff(x)) for {message:?}");
     if lf_to_crlf {
         // The default mode is safe for readers that end lines at LF: a lenient
         // decoder also ends exactly at the end, with the same body (no content can
         // end the reply early and inject replies).
-        let mut lenient = BodyDecoder::new(DecoderConfig::LENIENT);
-        let mut buf = BytesMut::from(&wire[..]);
-        let mut body = Vec::new();
-        loop {
-            match lenient.decode(&mut buf) {
-                Ok(BodyPiece::Data(d)) => body.extend_from_slice(&d),
-                Ok(BodyPiece::End) => break,
-                Ok(BodyPiece::NeedMore) => panic!("LF reader: no terminator in {wire:?}"),
-                Err(e) => panic!("{e}"),
-            }
-        }
-        assert!(buf.is_empty(), "LF reader stopped early: {:?}", &buf[..]);
+        let (body, rest) = decode_whole(DecoderConfig::LENIENT, &wire);
+        assert!(rest.is_empty(), "LF reader stopped early: {rest:?}");
         assert_eq!(body, sent, "LF reader body for {message:?}");
     }
     assert_eq!(

@@ -153,9 +153,8 @@ def fetch_vs_poplib(server, fetch_bin, work, checks):
     """fetch with USER/PASS (the login poplib uses) must save poplib's bytes and
     exit 0; fetch with the plain URL (no ;AUTH=) must log in and exit 0 too.
 
-    Each client gets the mailbox as delivered: GNU Mailutils adds X-UIDL and
-    Status headers to its mbox at the end of the first session, so fetch runs
-    first on a fresh mailbox, then the mailbox is restored for poplib."""
+    Each client gets the mailbox as restored (for GNU Mailutils, the mbox its
+    first session left, with its X-UIDL headers: see `Mailutils.prime`)."""
     name = server.name
     out = os.path.join(work, f"fetch-{name}")
     url = f"pop://{servers.USER};AUTH=+USER@127.0.0.1:{server.port}"

@@ -484,7 +484,36 @@ server 127.0.0.1:{self.port} {{ tls-mode false; }};
         self.restore()
 
     def restore(self):
-        write_mbox(os.path.join(self.spool, USER), self.uid, self.gid)
+        path = os.path.join(self.spool, USER)
+        snapshot = getattr(self, "snapshot", None)
+        if snapshot is None:
+            write_mbox(path, self.uid, self.gid)
+            return
+        with open(path, "wb") as f:
+            f.write(snapshot)
+        os.chown(path, self.uid, self.gid)
+        os.chmod(path, 0o600)
+
+    def prime(self):
+        """Mailutils adds X-IMAPbase and X-UIDL headers to a fresh mbox in the
+        first session, with a UID validity taken from the clock, and sends them:
+        two sessions on a fresh mbox in different seconds get different bytes.
+        One session here (UIDL, QUIT) lets it write them; the mbox it leaves is
+        what every later restore writes, so every client reads the same bytes."""
+        import poplib
+
+        self.snapshot = None
+        p = poplib.POP3("127.0.0.1", self.port, timeout=10)
+        try:
+            p.user(USER)
+            p.pass_(PASSWORD)
+            p.uidl()
+            p.quit()
+        finally:
+            p.close()
+        self.settle()
+        with open(os.path.join(self.spool, USER), "rb") as f:
+            self.snapshot = f.read()
 
     def settle(self):
         """Mailutils rewrites its mbox (X-UIDL, Status headers) in the child that
@@ -504,6 +533,7 @@ server 127.0.0.1:{self.port} {{ tls-mode false; }};
             [pop3d, f"--config-file={self.config}", "--daemon", "--foreground"], "pop3d.log"
         )
         wait_port(self.port, proc, what=self.name)
+        self.prime()
 
 
 class Inetd(Server):
