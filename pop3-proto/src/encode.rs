@@ -54,21 +54,42 @@ trait Sink {
 
     fn number(&mut self, n: u64) {
         let mut digits = [0u8; 20];
-        let mut start = digits.len();
-        let mut n = n;
-        loop {
-            start -= 1;
-            if let Some(d) = digits.get_mut(start) {
-                // n % 10 < 10, so the cast keeps the value.
-                *d = b'0' + (n % 10) as u8;
-            }
-            n /= 10;
-            if n == 0 || start == 0 {
-                break;
-            }
-        }
-        self.put(digits.get(start..).unwrap_or_default());
+        self.put(decimal(n, &mut digits));
     }
+}
+
+/// `n` in decimal, written into the end of `digits`: the crate's one decimal
+/// writer.
+fn decimal(mut n: u64, digits: &mut [u8; 20]) -> &[u8] {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        if let Some(d) = digits.get_mut(start) {
+            // n % 10 < 10, so the cast keeps the value.
+            *d = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || start == 0 {
+            break;
+        }
+    }
+    digits.get(start..).unwrap_or_default()
+}
+
+/// Writes `n` in decimal, as every number on the wire is written.
+pub(crate) fn put_decimal<B: BufMut + ?Sized>(out: &mut B, n: u64) {
+    let mut digits = [0u8; 20];
+    out.put_slice(decimal(n, &mut digits));
+}
+
+/// The number of octets [`put_decimal`] writes for `n`.
+pub(crate) fn decimal_len(mut n: u64) -> usize {
+    let mut len = 1;
+    while n >= 10 {
+        n /= 10;
+        len += 1;
+    }
+    len
 }
 
 struct Buf<'a, B: BufMut + ?Sized>(&'a mut B);

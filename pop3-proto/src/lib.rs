@@ -12,6 +12,7 @@
 //! | [`dot`] | streaming dot-unstuffing of multi-line bodies and stuffing for output |
 //! | [`types`] | the typed POP3 vocabulary: commands, replies, capabilities, codes, secrets |
 //! | [`encode`] | typed values to wire bytes |
+//! | [`machine`] | the one IO contract every state machine keeps ([`Machine`]) |
 //! | [`sasl`] | AUTH mechanisms (PLAIN, LOGIN, CRAM-MD5, SCRAM, OAuth, EXTERNAL), strict base64, mechanism choice |
 //! | [`apop`] | APOP timestamps (validated) and digests |
 //! | [`options`] | strict-by-default parser options and their opt-in leniencies |
@@ -44,6 +45,7 @@ pub mod dot;
 pub mod encode;
 pub mod error;
 pub mod framing;
+pub mod machine;
 pub mod options;
 mod parse;
 pub mod pop2;
@@ -53,6 +55,8 @@ pub mod server;
 pub mod sync;
 pub mod types;
 pub mod url;
+
+pub use machine::{Machine, StartTls};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

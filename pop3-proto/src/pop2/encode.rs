@@ -4,34 +4,7 @@
 use bytes::BufMut;
 
 use super::types::{quoted_len, Command, Greeting, Reply, ReplyKind};
-use crate::encode::Encode;
-
-fn number_len(mut n: u64) -> usize {
-    let mut len = 1;
-    while n >= 10 {
-        n /= 10;
-        len += 1;
-    }
-    len
-}
-
-fn put_number<B: BufMut + ?Sized>(out: &mut B, n: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    let mut n = n;
-    loop {
-        start -= 1;
-        if let Some(d) = digits.get_mut(start) {
-            // n % 10 < 10: the cast keeps the value.
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || start == 0 {
-            break;
-        }
-    }
-    out.put_slice(digits.get(start..).unwrap_or_default());
-}
+use crate::encode::{decimal_len as number_len, put_decimal as put_number, Encode};
 
 /// Writes `bytes` with `\` before every space and backslash (R937-7).
 fn put_quoted<B: BufMut + ?Sized>(out: &mut B, bytes: &[u8]) {
