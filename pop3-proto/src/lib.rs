@@ -51,6 +51,7 @@ mod parse;
 pub mod pop2;
 pub mod sasl;
 pub mod secret;
+mod setters;
 pub mod server;
 pub mod sync;
 pub mod types;
