@@ -59,7 +59,7 @@
 //! the host's handshake is done. Bytes that arrived after the switch point are
 //! never parsed as POP3.
 //!
-//! ```ignore
+//! ```
 //! use pop3_proto::machine::Machine;
 //! use pop3_proto::pop2;
 //!

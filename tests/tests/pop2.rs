@@ -1,18 +1,20 @@
-//! POP2 (RFC 937): the RFC's Example 1 byte for byte (SPEC.md §13), each machine
+//! POP2 (RFC 937): the RFC's Example 1 byte for byte, each machine
 //! against the other's scripted bytes and the two machines as an in-memory
 //! pair; the error paths of the decision tables (R937-9); and properties: chunk
 //! independence, encode->parse round trips, and no panic on arbitrary bytes.
+//! Both machines are driven through [`Machine`], the crate's one IO contract.
 
 use std::collections::HashMap;
 
 use bytes::{Bytes, BytesMut};
 use pop3_proto::encode::Encode;
 use pop3_proto::pop2::{
-    Argument, Client, ClientConfig, ClientError, ClientEvent, ClientState, CloseReason, Command,
-    Greeting, HostName, Password, Reply, ReplyKind, SendError, Server, ServerConfig, ServerEvent,
-    ServerState, MAX_COMMAND_LINE, MAX_REPLY_LINE,
+    Argument, Client, ClientConfig, ClientError, ClientEvent, ClientPhase, Command, Greeting,
+    HostName, Password, Reply, ReplyKind, SendError, Server, ServerConfig, ServerError,
+    ServerEvent, ServerPhase, MAX_COMMAND_LINE, MAX_REPLY_LINE,
 };
 use pop3_proto::types::{MessageNumber, Text};
+use pop3_proto::Machine;
 use proptest::prelude::*;
 
 /// A synthetic message of exactly `size` octets, CRLF lines.
@@ -133,24 +135,54 @@ impl Host {
                 self.release(deleted);
                 server.quit_done().unwrap();
             }
-            ServerEvent::Closed { .. } => {}
+            ServerEvent::Closed => {}
             other => panic!("unexpected event {other:?}"),
         }
     }
 }
 
-/// Feeds `chunks` to the server, answering events as they come.
-fn drive_server(server: &mut Server, host: &mut Host, chunks: &[&[u8]]) -> Vec<ServerEvent> {
+/// Everything a machine has to write, in order.
+fn drain<M: Machine>(machine: &mut M) -> Vec<u8> {
+    let mut out = Vec::new();
+    while let Some(bytes) = machine.take_output() {
+        out.extend_from_slice(&bytes);
+    }
+    out
+}
+
+/// Feeds `chunks` to the server, no more at a time than its room, answering
+/// events as they come; stops at the error that ends the session.
+fn drive_server(
+    server: &mut Server,
+    host: &mut Host,
+    chunks: &[&[u8]],
+) -> (Vec<ServerEvent>, Option<ServerError>) {
     let mut events = Vec::new();
     for chunk in chunks {
-        server.enqueue_input(chunk).unwrap();
-        while let Some(event) = server.next_event() {
-            host.answer(server, &event);
-            events.push(event);
+        let mut rest: &[u8] = chunk;
+        loop {
+            let taken = server.enqueue_input(rest);
+            rest = &rest[taken..];
+            let mut any = false;
+            loop {
+                match server.next_event() {
+                    Ok(Some(event)) => {
+                        host.answer(server, &event);
+                        events.push(event);
+                        any = true;
+                    }
+                    Ok(None) => break,
+                    Err(error) => return (events, Some(error)),
+                }
+            }
+            if rest.is_empty() {
+                break;
+            }
+            assert!(taken > 0 || any, "no room and no progress");
         }
         assert!(server.buffered_input() < MAX_COMMAND_LINE);
     }
-    events
+    (events, None)
 }
 
 // ----- the client's program -----
@@ -211,18 +243,28 @@ fn drive_client(
 ) -> (Vec<Seen>, Option<ClientError>) {
     let mut seen = Vec::new();
     for chunk in chunks {
-        client.enqueue_input(chunk);
+        let mut rest: &[u8] = chunk;
         loop {
-            match client.next_event() {
-                Ok(Some(event)) => {
-                    if let Some(command) = program.next_command(&event) {
-                        client.send(command).unwrap();
+            let taken = client.enqueue_input(rest);
+            rest = &rest[taken..];
+            let mut any = false;
+            loop {
+                match client.next_event() {
+                    Ok(Some(event)) => {
+                        if let Some(command) = program.next_command(&event) {
+                            client.send(command).unwrap();
+                        }
+                        push_seen(&mut seen, event);
+                        any = true;
                     }
-                    push_seen(&mut seen, event);
+                    Ok(None) => break,
+                    Err(error) => return (seen, Some(error)),
                 }
-                Ok(None) => break,
-                Err(error) => return (seen, Some(error)),
             }
+            if rest.is_empty() {
+                break;
+            }
+            assert!(taken > 0 || any, "no room and no progress");
         }
         assert!(client.buffered_input() <= MAX_REPLY_LINE);
     }
@@ -290,9 +332,11 @@ fn example1_server_against_scripted_client() {
         } else {
             vec![EXAMPLE_CLIENT]
         };
-        let events = drive_server(&mut server, &mut host, &chunks);
-        assert_eq!(server.take_output().concat(), example_server());
-        assert_eq!(server.state(), ServerState::Done);
+        let (events, error) = drive_server(&mut server, &mut host, &chunks);
+        assert_eq!(error, None);
+        assert_eq!(drain(&mut server), example_server());
+        assert_eq!(server.phase(), ServerPhase::Done);
+        assert!(server.is_closed());
         let n = |x| MessageNumber::new(x).unwrap();
         assert_eq!(
             events,
@@ -312,9 +356,7 @@ fn example1_server_against_scripted_client() {
                 ServerEvent::Quit {
                     deleted: vec![n(1), n(2)]
                 },
-                ServerEvent::Closed {
-                    reason: CloseReason::Quit
-                },
+                ServerEvent::Closed,
             ]
         );
         // R937-6: both deletions applied when QUIT released the mailbox.
@@ -339,7 +381,8 @@ fn example1_client_against_scripted_server() {
         assert_eq!(error, None);
         assert_eq!(seen, example_client_events());
         assert_eq!(client.take_output().unwrap(), EXAMPLE_CLIENT);
-        assert_eq!(client.state(), ClientState::Exit);
+        assert_eq!(client.phase(), ClientPhase::Exit);
+        assert!(client.is_closed());
     }
 }
 
@@ -348,11 +391,12 @@ fn example1_client_against_scripted_server() {
 #[test]
 fn retr_data_is_zero_copy_and_counted() {
     let script = example_server();
-    let buf = BytesMut::from(&script[..]);
+    let mut buf = BytesMut::from(&script[..]);
     let range = buf.as_ptr() as usize..buf.as_ptr() as usize + buf.len();
     let mut client = Client::new(ClientConfig::default());
     let mut program = Program { nack_first: false };
-    client.enqueue_buf(buf);
+    client.enqueue_buf(&mut buf);
+    assert!(buf.is_empty());
     let mut pieces = 0;
     while let Some(event) = client.next_event().unwrap() {
         if let ClientEvent::Data(data) = &event {
@@ -365,7 +409,7 @@ fn retr_data_is_zero_copy_and_counted() {
         }
     }
     assert_eq!(pieces, 2);
-    assert_eq!(client.state(), ClientState::Exit);
+    assert_eq!(client.phase(), ClientPhase::Exit);
 }
 
 /// Run the two machines against each other in memory; returns what each wrote,
@@ -381,7 +425,7 @@ fn run_pair(
     let (mut server_wrote, mut client_wrote) = (Vec::new(), Vec::new());
     let (mut seen, mut server_events) = (Vec::new(), Vec::new());
     for _round in 0..100 {
-        let from_server = server.take_output().concat();
+        let from_server = drain(&mut server);
         server_wrote.extend_from_slice(&from_server);
         let chunks = if one_byte {
             bytes_one_at_a_time(&from_server)
@@ -406,7 +450,9 @@ fn run_pair(
         } else {
             vec![&from_client[..]]
         };
-        server_events.extend(drive_server(&mut server, &mut host, &chunks));
+        let (events, error) = drive_server(&mut server, &mut host, &chunks);
+        assert_eq!(error, None);
+        server_events.extend(events);
     }
     (server_wrote, client_wrote, seen, server_events, host)
 }
@@ -458,7 +504,7 @@ fn logged_in_with(config: ServerConfig, sizes: &[usize]) -> (Server, Host) {
     );
     let mut server = Server::new(config, example_greeting());
     drive_server(&mut server, &mut host, &[b"HELO POSTEL SECRET\r\n"]);
-    server.take_output();
+    drain(&mut server);
     (server, host)
 }
 
@@ -466,40 +512,42 @@ fn logged_in_with(config: ServerConfig, sizes: &[usize]) -> (Server, Host) {
 #[test]
 fn unexpected_command_closes() {
     let (mut server, mut host) = logged_in(&[10]);
-    let events = drive_server(&mut server, &mut host, &[b"ACKS\r\nREAD\r\n"]);
+    let (events, error) = drive_server(&mut server, &mut host, &[b"ACKS\r\nREAD\r\n"]);
+    assert_eq!(events, vec![]);
+    let error = error.unwrap();
     assert_eq!(
-        events,
-        vec![ServerEvent::Closed {
-            reason: CloseReason::UnexpectedCommand {
-                command: "ACKS",
-                state: ServerState::Mbox
-            }
-        }]
+        error,
+        ServerError::UnexpectedCommand {
+            command: "ACKS",
+            phase: ServerPhase::Mbox
+        }
     );
-    assert_eq!(server.take_output().concat(), b"- error\r\n");
-    // Nothing after the close is run, and nothing was deleted.
+    assert_eq!(drain(&mut server), b"- error\r\n");
+    // Nothing after the close is run, and nothing was deleted; the error repeats.
     assert!(host.applied.is_empty());
-    assert_eq!(server.enqueue_input(b"READ\r\n"), Ok(()));
-    assert_eq!(server.next_event(), None);
+    assert_eq!(server.enqueue_input(b"READ\r\n"), 6);
+    assert_eq!(server.next_event(), Err(error));
+    assert!(drain(&mut server).is_empty());
 
     // A malformed line and an unknown command close the same way, and so does a
     // bare-LF line when bare LFs are refused.
-    let strict = ServerConfig {
-        allow_bare_lf: false,
-        ..ServerConfig::default()
-    };
+    let strict = ServerConfig::default().with_allow_bare_lf(false);
     for (bad, config) in [
         (&b"READ x\r\n"[..], ServerConfig::default()),
         (b"STAT\r\n", ServerConfig::default()),
         (b"READ\n", strict),
     ] {
         let (mut server, mut host) = logged_in_with(config, &[10]);
-        let events = drive_server(&mut server, &mut host, &[bad]);
+        let (events, error) = drive_server(&mut server, &mut host, &[bad]);
+        assert!(events.is_empty(), "{bad:?}");
         assert!(
-            matches!(events[..], [ServerEvent::Closed { .. }]),
+            matches!(
+                error,
+                Some(ServerError::BadCommand(_) | ServerError::Framing(_))
+            ),
             "{bad:?}"
         );
-        assert_eq!(server.take_output().concat(), b"- error\r\n");
+        assert_eq!(drain(&mut server), b"- error\r\n");
     }
 }
 
@@ -508,15 +556,11 @@ fn unexpected_command_closes() {
 #[test]
 fn bare_lf_command_lines_are_accepted_by_default() {
     let (mut server, mut host) = logged_in(&[10, 20]);
-    let events = drive_server(&mut server, &mut host, &[b"READ 2\nREAD 1\r\n"]);
-    assert!(
-        !events
-            .iter()
-            .any(|e| matches!(e, ServerEvent::Closed { .. })),
-        "{events:?}"
-    );
+    let (events, error) = drive_server(&mut server, &mut host, &[b"READ 2\nREAD 1\r\n"]);
+    assert_eq!(error, None);
+    assert!(events.is_empty(), "{events:?}");
     assert_eq!(
-        server.take_output().concat(),
+        drain(&mut server),
         b"=20 characters in message 2\r\n=10 characters in message 1\r\n"
     );
 }
@@ -526,38 +570,27 @@ fn bare_lf_command_lines_are_accepted_by_default() {
 #[test]
 fn read_past_end_and_zero_length_retr() {
     let (mut server, mut host) = logged_in(&[10]);
-    let events = drive_server(&mut server, &mut host, &[b"READ 2\r\nRETR\r\n"]);
-    assert_eq!(
-        events,
-        vec![ServerEvent::Closed {
-            reason: CloseReason::EmptyMessage
-        }]
-    );
-    assert_eq!(
-        server.take_output().concat(),
-        b"=0 no more messages\r\n- error\r\n"
-    );
+    let (events, error) = drive_server(&mut server, &mut host, &[b"READ 2\r\nRETR\r\n"]);
+    assert_eq!(events, vec![]);
+    assert_eq!(error, Some(ServerError::EmptyMessage));
+    assert_eq!(drain(&mut server), b"=0 no more messages\r\n- error\r\n");
 
     let (mut server, mut host) = logged_in(&[0, 4]);
-    let events = drive_server(
+    let (events, error) = drive_server(
         &mut server,
         &mut host,
         &[b"READ\r\nREAD 2\r\nREAD 1\r\nRETR\r\n"],
     );
+    assert_eq!(events, vec![]);
+    assert_eq!(error, Some(ServerError::EmptyMessage));
     assert_eq!(
-        events,
-        vec![ServerEvent::Closed {
-            reason: CloseReason::EmptyMessage
-        }]
-    );
-    assert_eq!(
-        server.take_output().concat(),
+        drain(&mut server),
         b"=0 no more messages\r\n=4 characters in message 2\r\n=0 no more messages\r\n- error\r\n"
     );
 
     // The client refuses to send RETR after =0.
     let mut client = Client::new(ClientConfig::default());
-    client.enqueue_input(b"+ POP2 h\r\n");
+    assert_eq!(client.enqueue_input(b"+ POP2 h\r\n"), 10);
     client.next_event().unwrap();
     client
         .send(Command::Helo {
@@ -565,40 +598,42 @@ fn read_past_end_and_zero_length_retr() {
             password: Password::new("p").unwrap(),
         })
         .unwrap();
-    client.enqueue_input(b"#1\r\n");
+    assert_eq!(client.enqueue_input(b"#1\r\n"), 4);
     client.next_event().unwrap();
     client.send(Command::Read(Some(5))).unwrap();
-    client.enqueue_input(b"=0 no more messages\r\n");
+    assert_eq!(client.enqueue_input(b"=0 no more messages\r\n"), 21);
     client.next_event().unwrap();
     assert_eq!(client.send(Command::Retr), Err(SendError::EmptyMessage));
     assert_eq!(client.message_length(), Some(0));
 }
 
-/// A refused HELO: `- text`, the server closes, the client sees Refused.
+/// A refused HELO: `- text`, the server closes, and both sessions end with
+/// an error (R937-5, R937-9).
 #[test]
 fn helo_refused() {
     let mut server = Server::new(ServerConfig::default(), example_greeting());
     let mut host = Host::example();
-    let events = drive_server(&mut server, &mut host, &[b"HELO POSTEL WRONG\r\nREAD\r\n"]);
-    assert_eq!(events.len(), 2);
-    assert_eq!(
-        events[1],
-        ServerEvent::Closed {
-            reason: CloseReason::LoginRefused
-        }
-    );
-    let wire = server.take_output().concat();
+    let (events, error) = drive_server(&mut server, &mut host, &[b"HELO POSTEL WRONG\r\nREAD\r\n"]);
+    assert_eq!(events.len(), 1);
+    assert_eq!(error, Some(ServerError::LoginRefused));
+    let wire = drain(&mut server);
     assert!(wire.ends_with(b"\r\n- invalid user or password\r\n"));
 
     let mut client = Client::new(ClientConfig::default());
     let mut program = Program { nack_first: false };
     let (seen, error) = drive_client(&mut client, &mut program, &[&wire]);
-    assert_eq!(error, None);
+    assert_eq!(
+        error,
+        Some(ClientError::Refused {
+            text: Text::new("invalid user or password").unwrap()
+        })
+    );
     assert!(matches!(
         seen.last(),
-        Some(Seen::Event(ClientEvent::Refused { .. }))
+        Some(Seen::Event(ClientEvent::Greeting(_)))
     ));
-    assert_eq!(client.state(), ClientState::Exit);
+    assert_eq!(client.phase(), ClientPhase::Exit);
+    assert!(client.is_closed());
 }
 
 /// FOLD releases the mailbox: its ACKD marks are applied then (R937-6), and
@@ -608,11 +643,12 @@ fn fold_applies_deletions() {
     let (mut server, mut host) = logged_in(&[3, 4]);
     host.boxes
         .insert("OTHER".to_string(), vec![message("o", 7)]);
-    let events = drive_server(
+    let (events, error) = drive_server(
         &mut server,
         &mut host,
         &[b"READ\r\nRETR\r\nACKD\r\nFOLD OTHER\r\nREAD\r\nFOLD nowhere\r\nQUIT\r\n"],
     );
+    assert_eq!(error, None);
     let n1 = MessageNumber::new(1).unwrap();
     assert_eq!(
         events[1],
@@ -637,7 +673,7 @@ fn fold_applies_deletions() {
         ]
     );
     assert_eq!(host.boxes["POSTEL"].len(), 1);
-    let wire = String::from_utf8(server.take_output().concat()).unwrap();
+    let wire = String::from_utf8(drain(&mut server)).unwrap();
     assert!(wire.contains("=4 characters in message 2\r\n#1 message in your mailbox\r\n=7 characters in message 1\r\n#0 messages in your mailbox\r\n+ OK, bye, bye\r\n"), "{wire}");
 }
 
@@ -646,17 +682,10 @@ fn fold_applies_deletions() {
 fn quit_in_auth() {
     let mut server = Server::new(ServerConfig::default(), example_greeting());
     let mut host = Host::example();
-    let events = drive_server(&mut server, &mut host, &[b"quit\r\n"]);
-    assert_eq!(
-        events,
-        vec![ServerEvent::Closed {
-            reason: CloseReason::Quit
-        }]
-    );
-    assert!(server
-        .take_output()
-        .concat()
-        .ends_with(b"\r\n+ OK, bye, bye\r\n"));
+    let (events, error) = drive_server(&mut server, &mut host, &[b"quit\r\n"]);
+    assert_eq!(error, None);
+    assert_eq!(events, vec![ServerEvent::Closed]);
+    assert!(drain(&mut server).ends_with(b"\r\n+ OK, bye, bye\r\n"));
     assert!(host.applied.is_empty());
 }
 
@@ -672,25 +701,22 @@ fn command_line_limit() {
     // An argument is at most 250 octets quoted: a 257-octet FOLD line is fine.
     let (mut server, mut host) = logged_in(&[]);
     host.boxes.insert("x".repeat(250), vec![]);
-    let events = drive_server(&mut server, &mut host, &[&fold(257)]);
+    let (events, error) = drive_server(&mut server, &mut host, &[&fold(257)]);
+    assert_eq!(error, None);
     assert!(matches!(events[..], [ServerEvent::Fold { .. }]));
     // 513 octets: the framer refuses it, and the server closes.
     let (mut server, mut host) = logged_in(&[]);
     let line = fold(513);
     let chunks = bytes_one_at_a_time(&line);
-    let events = drive_server(&mut server, &mut host, &chunks);
-    assert!(matches!(
-        events[..],
-        [ServerEvent::Closed {
-            reason: CloseReason::Framing(_)
-        }]
-    ));
+    let (events, error) = drive_server(&mut server, &mut host, &chunks);
+    assert!(events.is_empty());
+    assert!(matches!(error, Some(ServerError::Framing(_))));
     // A reply line over 512 octets stops the client.
     let mut client = Client::new(ClientConfig::default());
     let mut long = b"+ POP2 h ".to_vec();
     long.resize(511, b'x');
     long.extend_from_slice(b"\r\n");
-    client.enqueue_input(&long);
+    assert_eq!(client.enqueue_input(&long), long.len());
     assert!(matches!(client.next_event(), Err(ClientError::Framing(_))));
     assert!(client.next_event().is_err());
 }
@@ -710,7 +736,7 @@ fn client_bad_replies() {
         let mut client = Client::new(ClientConfig::default());
         let (_, error) = drive_client(&mut client, &mut Program { nack_first: false }, &[script]);
         assert!(error.is_some(), "{:?}", String::from_utf8_lossy(script));
-        assert_eq!(client.state(), ClientState::Exit);
+        assert_eq!(client.phase(), ClientPhase::Exit);
     }
 }
 
@@ -814,14 +840,15 @@ fn server_fragments() -> impl Strategy<Value = Vec<u8>> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(500))]
 
-    /// DESIGN.md §4 invariant 2: any split of the client's bytes gives the
-    /// server the same events and output.
+    /// Chunk independence: any split of the client's bytes gives the server
+    /// the same events and output.
     #[test]
     fn server_chunk_independence(cuts in proptest::collection::vec(0usize..80, 0..12)) {
         let mut server = Server::new(ServerConfig::default(), example_greeting());
         let mut host = Host::example();
-        let events = drive_server(&mut server, &mut host, &split(EXAMPLE_CLIENT, &cuts));
-        prop_assert_eq!(server.take_output().concat(), example_server());
+        let (events, error) = drive_server(&mut server, &mut host, &split(EXAMPLE_CLIENT, &cuts));
+        prop_assert_eq!(error, None);
+        prop_assert_eq!(drain(&mut server), example_server());
         prop_assert_eq!(events.len(), 5);
     }
 
@@ -837,7 +864,7 @@ proptest! {
         prop_assert_eq!(client.take_output().unwrap(), EXAMPLE_CLIENT);
     }
 
-    /// DESIGN.md §4 invariant 3: parse(encode(x)) == x, within 512 octets.
+    /// Round trip: parse(encode(x)) == x, within 512 octets (R937-8).
     #[test]
     fn command_round_trip(c in command()) {
         let wire = c.to_vec();
@@ -881,10 +908,25 @@ proptest! {
     fn server_never_panics(input in client_fragments(), cuts in proptest::collection::vec(0usize..400, 0..8)) {
         let mut server = Server::new(ServerConfig::default(), example_greeting());
         let mut host = Host::example();
-        let events = drive_server(&mut server, &mut host, &split(&input, &cuts));
-        if let Some(ServerEvent::Closed { .. }) = events.last() {
-            prop_assert_eq!(server.state(), ServerState::Done);
+        let (events, error) = drive_server(&mut server, &mut host, &split(&input, &cuts));
+        if error.is_some() || matches!(events.last(), Some(ServerEvent::Closed)) {
+            prop_assert_eq!(server.phase(), ServerPhase::Done);
+            prop_assert!(server.is_closed());
         }
+        // The end of input ends every session: normally after QUIT, else with
+        // an error that repeats.
+        server.enqueue_eof();
+        loop {
+            match server.next_event() {
+                Ok(Some(event)) => host.answer(&mut server, &event),
+                Ok(None) => break,
+                Err(end) => {
+                    prop_assert_eq!(server.next_event(), Err(end));
+                    break;
+                }
+            }
+        }
+        prop_assert!(server.is_closed());
     }
 
     /// Arbitrary input never panics the client, and its buffer stays bounded.
@@ -892,8 +934,71 @@ proptest! {
     fn client_never_panics(input in server_fragments(), cuts in proptest::collection::vec(0usize..400, 0..8)) {
         let mut client = Client::new(ClientConfig::default());
         let (_, error) = drive_client(&mut client, &mut Program { nack_first: false }, &split(&input, &cuts));
-        if error.is_some() {
-            prop_assert_eq!(client.state(), ClientState::Exit);
+        if let Some(error) = error {
+            prop_assert_eq!(client.phase(), ClientPhase::Exit);
+            prop_assert_eq!(client.next_event(), Err(error));
         }
+        // The end of input ends every session: normally after QUIT answered,
+        // else with an error that repeats.
+        client.enqueue_eof();
+        let mut program = Program { nack_first: false };
+        loop {
+            match client.next_event() {
+                Ok(Some(event)) => {
+                    if let Some(command) = program.next_command(&event) {
+                        client.send(command).unwrap();
+                    }
+                }
+                Ok(None) => break,
+                Err(end) => {
+                    prop_assert_eq!(client.next_event(), Err(end));
+                    break;
+                }
+            }
+        }
+        prop_assert!(client.is_closed());
     }
+}
+
+/// A connection cut before QUIT ends both sessions with an error: the server
+/// deletes nothing although ACKD marked a message (R937-6), and the client
+/// reports where it was cut.
+#[test]
+fn connection_cut_before_quit() {
+    let (mut server, mut host) = logged_in(&[10, 20]);
+    let (events, error) = drive_server(&mut server, &mut host, &[b"READ\r\nRETR\r\nACKD\r\n"]);
+    assert_eq!(error, None);
+    assert_eq!(events.len(), 1);
+    server.enqueue_eof();
+    let lost = ServerError::ConnectionLost {
+        phase: ServerPhase::Item,
+    };
+    assert_eq!(server.next_event(), Err(lost.clone()));
+    assert_eq!(server.next_event(), Err(lost));
+    assert!(server.is_closed());
+    assert!(host.applied.is_empty());
+    assert_eq!(host.boxes["POSTEL"].len(), 2);
+
+    // The client, cut inside the first message of Example 1.
+    let script = example_server();
+    let cut = b"+ POP2 USC-ISIF.ARPA Server\r\n#2 messages in your mailbox\r\n=537 characters in message 1\r\n".len() + 100;
+    let mut client = Client::new(ClientConfig::default());
+    let (seen, error) = drive_client(
+        &mut client,
+        &mut Program { nack_first: false },
+        &[&script[..cut]],
+    );
+    assert_eq!(error, None);
+    assert_eq!(
+        seen.last(),
+        Some(&Seen::Data(script[cut - 100..cut].to_vec()))
+    );
+    assert_eq!(client.remaining_data(), Some(437));
+    client.enqueue_eof();
+    let closed = ClientError::ConnectionClosed {
+        phase: ClientPhase::Xfer,
+    };
+    assert_eq!(client.next_event(), Err(closed.clone()));
+    assert_eq!(client.next_event(), Err(closed));
+    assert!(client.is_closed());
 }

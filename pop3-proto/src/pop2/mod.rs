@@ -22,15 +22,19 @@
 //!   in POP3.
 //! * "If anything goes wrong, close the connection" (R937-9): a command not
 //!   valid in the current state, a malformed or over-long line, or RETR of a
-//!   message of length 0 is answered `- error` and the [`Server`] closes; any
-//!   bad reply stops the [`Client`].
+//!   message of length 0 is answered `- error` and the [`Server`] ends the
+//!   session with a [`ServerError`]; a `-` reply or any bad reply ends the
+//!   [`Client`]'s session with a [`ClientError`]. Neither machine has a
+//!   recoverable failure: an error from `next_event` is always the end.
 //! * Lines are at most 512 octets with CRLF, both ways (R937-8). Command words
 //!   are matched without regard to case (RFC 937 does not say).
 //!
-//! RFC 937's Example 1, the client machine against the server machine:
+//! RFC 937's Example 1, the client machine against the server machine, both
+//! driven through [`Machine`](crate::Machine):
 //!
 //! ```
 //! use bytes::Bytes;
+//! use pop3_proto::Machine;
 //! use pop3_proto::pop2::*;
 //! use pop3_proto::types::Text;
 //!
@@ -40,8 +44,8 @@
 //! let messages = [Bytes::from(vec![b'a'; 537]), Bytes::from(vec![b'b'; 234])];
 //! let mut received = Vec::new();
 //! loop {
-//!     for chunk in server.take_output() {
-//!         client.enqueue_input(&chunk);
+//!     while let Some(chunk) = server.take_output() {
+//!         assert_eq!(client.enqueue_input(&chunk), chunk.len());
 //!     }
 //!     while let Some(event) = client.next_event().unwrap() {
 //!         let next = match event {
@@ -61,8 +65,8 @@
 //!         }
 //!     }
 //!     let Some(bytes) = client.take_output() else { break };
-//!     server.enqueue_input(&bytes).unwrap();
-//!     while let Some(event) = server.next_event() {
+//!     assert_eq!(server.enqueue_input(&bytes), bytes.len());
+//!     while let Some(event) = server.next_event().unwrap() {
 //!         match event {
 //!             ServerEvent::Helo { .. } => server.accept_login(vec![537, 234]).unwrap(),
 //!             ServerEvent::Retrieve { msg, .. } => server.send_message(messages[msg.index()].clone()).unwrap(),
@@ -75,8 +79,9 @@
 //!     }
 //! }
 //! assert_eq!(received.len(), 537 + 234);
-//! assert_eq!(client.state(), ClientState::Exit);
-//! assert_eq!(server.state(), ServerState::Done);
+//! assert_eq!(client.phase(), ClientPhase::Exit);
+//! assert_eq!(server.phase(), ServerPhase::Done);
+//! assert!(client.is_closed() && server.is_closed());
 //! ```
 
 mod client;
@@ -85,10 +90,8 @@ mod parse;
 mod server;
 mod types;
 
-pub use client::{Client, ClientConfig, ClientError, ClientEvent, ClientState, SendError};
-pub use server::{
-    AnswerError, CloseReason, InputFull, Server, ServerConfig, ServerEvent, ServerState,
-};
+pub use client::{Client, ClientConfig, ClientError, ClientEvent, ClientPhase, SendError};
+pub use server::{AnswerError, Server, ServerConfig, ServerError, ServerEvent, ServerPhase};
 pub use types::{
     Argument, Command, Greeting, HostName, ParseError, Password, Reply, ReplyKind,
     MAX_COMMAND_LINE, MAX_REPLY_LINE,
