@@ -471,7 +471,7 @@ section(
          [P + "sasl.rs::r5034_17_base64_accepts_padding_at_the_end_and_empty_lines",
           T + "client_vectors.rs::tv6_auth_digest_md5_server_first_and_final_empty_answer_r5034_12"]),
         ("R1734-2", "RFC 1734 §3",
-         "The old grammar also allowed tabs or several spaces after AUTH and a `+` challenge with nothing after it.",
+         "The old grammar also allowed tabs or several spaces after AUTH, and a `+` challenge with nothing after it; our client accepts the bare `+` (the tab form is not tested).",
          [T + "client_auth.rs::impl12_bare_plus_is_an_empty_challenge"]),
         ("R1734-3", "RFC 1734 §2",
          "The RFC's reply to an unknown mechanism reads `-ERR Unrecognized authentication type`.",
@@ -1062,7 +1062,7 @@ def main():
     w("")
     for (i, ref, words, tests) in gaps:
         reason = tests[len(NOT_YET):].lstrip(": ")
-        w("* **%s** (%s): %s%s" % (i, ref, words, " *(%s)*" % reason if reason else ""))
+        w("* **%s**, %s: %s%s" % (i, ref, words, " *(%s)*" % reason if reason else ""))
     w("")
     w("The %d legacy rows (POP1, LAST, RPOP) are planned together with that code and "
       "are not repeated here." % len(planned))
