@@ -440,3 +440,6 @@ fn keyword_name(command: &Command) -> &'static str {
         Command::Other(_) => "extension command",
     }
 }
+
+#[cfg(test)]
+mod tests;
