@@ -6,6 +6,7 @@
 use pop3_proto::client::{ClientConfig, Phase};
 use pop3_proto::sasl::{decode_base64, PlainClient, XOAuth2Client};
 use pop3_proto::types::{Command, LanguageRange, MessageNumber, Password, Username};
+use pop3_proto::StartTls as _;
 use pop3_proto_tests::script::{body, check, Act, Step, TestMechanism};
 use pop3_proto_tests::{TV1_MSG1, TV1_MSG2};
 use sha2::{Digest, Sha256};

@@ -93,8 +93,8 @@ impl Client {
                             return Ok(Some(Event::BodyEnd { id, size }));
                         }
                         Ok(BodyPiece::NeedMore) => return Ok(None),
-                        // The decoder has no limit of its own; should it report
-                        // one, it is the same condition.
+                        // The decoder has no limit of its own (see above);
+                        // should it report one, it is the same condition.
                         Err(_) => {
                             *skipping = true;
                             return Ok(Some(self.body_too_large(id)));
@@ -388,9 +388,10 @@ impl Client {
             Kind::Body => {
                 self.reading = Reading::Body {
                     id,
-                    // The machine applies `max_body` itself, so that exactly the
-                    // limit is handed out whatever the split.
-                    decoder: BodyDecoder::new(self.config.decoder()),
+                    // The machine applies `max_body` itself, from its config (the
+                    // one owner of the limit), so that exactly the limit is handed
+                    // out whatever the split: the decoder carries no copy.
+                    decoder: BodyDecoder::new(self.config.decoder().with_max_body(None)),
                     over_limit: false,
                     skipping: false,
                 };

@@ -109,6 +109,17 @@ fn recoverable_failures_are_events_and_the_session_goes_on() {
         .unwrap();
     let events = feed(&mut client, b"+OK\r\nabcdef\r\n.\r\n");
     assert!(matches!(events.first(), Some(Event::BodyStart { id, .. }) if *id == retr));
+    // Exactly the limit is handed out: the machine, not a second copy of the
+    // limit in the decoder, cuts the body.
+    let body: Vec<u8> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::BodyChunk { data, .. } => Some(data.to_vec()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(body, b"abc");
     assert_eq!(
         events.last(),
         Some(&Event::Failed {
