@@ -1,7 +1,11 @@
 //! A minimal blocking POP3 client over `std::net`: no async runtime needed.
 //! `POP3_PASSWORD=wonderland cargo run --example blocking_client -- 127.0.0.1:1110 alice`
+//!
+//! `next_event()?` is safe: an `Err` means the session is over; a command that
+//! failed in a way the session survives comes back as `Event::Failed`.
 use pop3_proto::client::{Client, ClientConfig, Event};
 use pop3_proto::types::{Command, MessageNumber, Password, Username};
+use pop3_proto::Machine;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
@@ -13,9 +17,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tcp = TcpStream::connect(addr)?;
     let mut client = Client::new(ClientConfig::default());
     let mut buf = [0u8; 16 * 1024];
+    let mut eof = false;
     // Runs the machine until `done` says yes, writing and reading as it asks.
     let mut pump = |client: &mut Client, done: &mut dyn FnMut(&Event) -> bool| loop {
-        if let Some(out) = client.take_output() {
+        while let Some(out) = client.take_output() {
             tcp.write_all(&out)?;
         }
         match client.next_event()? {
@@ -27,10 +32,22 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     return Ok::<Event, Box<dyn std::error::Error>>(event);
                 }
             }
-            None => match tcp.read(&mut buf)? {
-                0 => return Err("connection closed".into()),
-                n => client.enqueue_input(&buf[..n]),
-            },
+            // The machine said everything it could after end of file.
+            None if eof => return Err("connection closed".into()),
+            None => {
+                // Never read more than the machine takes now.
+                let room = client.input_room().min(buf.len());
+                match tcp.read(&mut buf[..room])? {
+                    0 => {
+                        client.enqueue_eof();
+                        eof = true;
+                    }
+                    n => {
+                        let taken = client.enqueue_input(&buf[..n]);
+                        debug_assert_eq!(taken, n);
+                    }
+                }
+            }
         }
     };
     pump(&mut client, &mut |e| matches!(e, Event::Greeting { .. }))?;
@@ -43,10 +60,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for command in commands {
         let id = client.send(command)?;
         let reply = pump(&mut client, &mut |e| e.id() == Some(id) && e.is_final())?;
-        if let Event::Status { line, .. } = &reply {
-            if line.is_err() {
+        match &reply {
+            Event::Status { line, .. } if line.is_err() => {
                 return Err(format!("server said: {:?}", line.text()).into());
             }
+            // The command failed; the session would go on, but this example
+            // has nothing else to try.
+            Event::Failed { error, .. } => return Err(error.clone().into()),
+            _ => {}
         }
     }
     Ok(())
