@@ -17,37 +17,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut tcp = TcpStream::connect(addr)?;
     let mut client = Client::new(ClientConfig::default());
     let mut buf = [0u8; 16 * 1024];
-    let mut eof = false;
     // Runs the machine until `done` says yes, writing and reading as it asks.
     let mut pump = |client: &mut Client, done: &mut dyn FnMut(&Event) -> bool| loop {
         while let Some(out) = client.take_output() {
             tcp.write_all(&out)?;
         }
         match client.next_event()? {
-            Some(event) => {
-                if let Event::BodyChunk { data, .. } = &event {
-                    std::io::stdout().write_all(data)?;
-                }
-                if done(&event) {
-                    return Ok::<Event, Box<dyn std::error::Error>>(event);
-                }
-            }
-            // The machine said everything it could after end of file.
-            None if eof => return Err("connection closed".into()),
-            None => {
-                // Never read more than the machine takes now.
-                let room = client.input_room().min(buf.len());
-                match tcp.read(&mut buf[..room])? {
-                    0 => {
-                        client.enqueue_eof();
-                        eof = true;
-                    }
-                    n => {
-                        let taken = client.enqueue_input(&buf[..n]);
-                        debug_assert_eq!(taken, n);
-                    }
-                }
-            }
+            Some(Event::BodyChunk { data, .. }) => std::io::stdout().write_all(&data)?,
+            Some(event) if done(&event) => return Ok::<Event, Box<dyn std::error::Error>>(event),
+            Some(_) => {}
+            // Never read more than the machine takes now.
+            None => match tcp.read(&mut buf[..client.input_room().min(16 * 1024)])? {
+                0 if client.is_closed() => return Err("connection closed".into()),
+                0 => client.enqueue_eof(), // the next call says what was cut short
+                n => assert_eq!(client.enqueue_input(&buf[..n]), n),
+            },
         }
     };
     pump(&mut client, &mut |e| matches!(e, Event::Greeting { .. }))?;
@@ -59,14 +43,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     ];
     for command in commands {
         let id = client.send(command)?;
-        let reply = pump(&mut client, &mut |e| e.id() == Some(id) && e.is_final())?;
-        match &reply {
+        match pump(&mut client, &mut |e| e.id() == Some(id) && e.is_final())? {
             Event::Status { line, .. } if line.is_err() => {
-                return Err(format!("server said: {:?}", line.text()).into());
+                return Err(format!("server said: {:?}", line.text()).into())
             }
-            // The command failed; the session would go on, but this example
-            // has nothing else to try.
-            Event::Failed { error, .. } => return Err(error.clone().into()),
+            Event::Failed { error, .. } => return Err(error.into()),
             _ => {}
         }
     }
