@@ -1,4 +1,4 @@
-//! Chunk independence (DESIGN.md §4 invariant 2, E-4): random splits of a
+//! Chunk independence (E-4: the events never depend on how the input is split): random splits of a
 //! scripted server stream give the same events, once the body chunks of each
 //! command are joined, and the same client bytes, as the stream fed whole.
 

@@ -1,4 +1,4 @@
-//! The client's command checks: state (SPEC.md §2.2), USER/PASS sequencing
+//! The client's command checks: state (RFC 1939 §3), USER/PASS sequencing
 //! (IMPL-4, E-18), advertised capabilities, pipelined predictions, the capability
 //! cache (E-20), XTND and extensions.
 

@@ -1,5 +1,5 @@
-//! The client machine against scripted server bytes: the test vectors of
-//! SPEC.md §15 (TV-1, TV-3 to TV-8) replayed byte for byte, each once with the
+//! The client machine against scripted server bytes: the test vectors (TV-1,
+//! the session of RFC 1939 §10, and TV-3 to TV-8) replayed byte for byte, each once with the
 //! server's bytes all at once and once one byte at a time, checking the bytes the
 //! client writes and the events it gives.
 

@@ -1,5 +1,5 @@
 //! The rest of the POP family on the client machine: RFC 6856 UTF-8 credentials
-//! and LANG, and the opt-in leniencies of SPEC.md §14 for servers seen in the
+//! and LANG, and the opt-in leniencies (RFC 1957) for servers seen in the
 //! wild. Strict is the default; the encoders never produce a lenient form.
 
 use pop3_proto::client::{Client, ClientConfig, ClientError, CommandError, Event, SendError};
