@@ -7,7 +7,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use pop3_proto::client::{Client, ClientConfig, CommandId, Event};
+use pop3_proto::client::{Client, ClientConfig, ClientError, CommandId, Event};
 use pop3_proto::encode::Encode;
 use pop3_proto::sasl::{self, ChoicePolicy, ClientMechanism, CredentialKind, MechanismName};
 use pop3_proto::secret::Secret;
@@ -148,6 +148,14 @@ impl Session {
                     return Ok(event);
                 }
                 Ok(None) => {}
+                // The server closed the connection with a reply outstanding: an
+                // EOF, which `closed` recognises.
+                Err(ClientError::ConnectionClosed { .. }) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the server closed the connection",
+                    ))
+                }
                 Err(e) => return Err(protocol(e)),
             }
             if self.eof {
