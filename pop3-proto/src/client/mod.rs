@@ -78,9 +78,9 @@ use crate::options::ReplyOptions;
 use crate::sasl::{self, ClientMechanism, SaslError};
 use crate::secret::Secret;
 use crate::types::{
-    ApopDigest, Base64Text, Capability, Command, Continuation, DropListing, Extension, Greeting,
-    GroupListing, InitialResponse, LanguageListing, ScanListing, StatusLine, UidListing, Username,
-    Xtnd,
+    ApopDigest, AuthResponse, Base64Text, Capability, Command, Continuation, DropListing,
+    Extension, Greeting, GroupListing, InitialResponse, LanguageListing, ScanListing, StatusLine,
+    UidListing, Username, Xtnd,
 };
 
 /// Where the session is, as the client sees it.

@@ -485,17 +485,26 @@ impl Client {
             },
             Err(e) => Err(e),
         };
+        // The response line, written by the crate's encoder (R5034-6).
+        let answer = answer.and_then(|response| {
+            let raw = response.expose_secret();
+            if raw.is_empty() {
+                Ok(AuthResponse::Empty)
+            } else {
+                Base64Text::new(sasl::encode_base64(raw))
+                    .map(AuthResponse::Base64)
+                    .map_err(|_| SaslError::InvalidBase64)
+            }
+        });
         let result = match answer {
             Ok(response) => {
-                self.output
-                    .extend_from_slice(&sasl::encode_base64(response.expose_secret()));
-                self.output.extend_from_slice(b"\r\n");
+                response.encode(&mut self.output);
                 Ok(None)
             }
             Err(reason) => {
                 // R5034-6, R5034-10: cancel; the server answers `-ERR`.
                 flow.cancelled = true;
-                self.output.extend_from_slice(b"*\r\n");
+                AuthResponse::Cancel.encode(&mut self.output);
                 if reason == SaslError::ServerSignatureMismatch {
                     // RFC 5802: a server that cannot prove itself is not the
                     // server; the session must not go on.
