@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 use pop3_proto::apop::{self, Timestamp};
-use pop3_proto::client::{Client, ClientConfig, ClientError, Event};
+use pop3_proto::client::{Client, ClientConfig, ClientError, CommandError, CommandId, Event};
 use pop3_proto::dot::{wire_len, StuffConfig};
 use pop3_proto::sasl::{self, CredentialStore, MemoryStore, ServerMechanism};
 use pop3_proto::secret::Secret;
@@ -279,6 +279,16 @@ impl MemoryHost {
     }
 }
 
+/// Something that went wrong on the client of a [`Pair`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientProblem {
+    /// The error that ended the client's session.
+    Ended(ClientError),
+    /// A command failed and the session went on ([`Event::Failed`], also kept
+    /// in [`Pair::client_events`]).
+    Failed(CommandId, CommandError),
+}
+
 /// A client machine and a server machine connected in memory, stepped until
 /// neither has anything to do; every byte each side wrote is kept.
 pub struct Pair {
@@ -291,8 +301,9 @@ pub struct Pair {
     /// Events the client gave, in order (recoverable failures included, as
     /// [`Event::Failed`]).
     pub client_events: Vec<Event>,
-    /// The error that ended the client's session, recorded once.
-    pub client_errors: Vec<ClientError>,
+    /// What went wrong on the client, in order: every [`Event::Failed`], and
+    /// the error that ended its session (recorded once).
+    pub client_errors: Vec<ClientProblem>,
     /// Events the server gave, in order.
     pub server_events: Vec<ServerEvent>,
     /// Every byte the client wrote.
@@ -379,6 +390,10 @@ impl Pair {
                 Ok(Some(event)) => {
                     progress = true;
                     let tls = matches!(event, Event::StartTls { .. });
+                    if let Event::Failed { id, error } = &event {
+                        self.client_errors
+                            .push(ClientProblem::Failed(*id, error.clone()));
+                    }
                     self.client_events.push(event);
                     if tls && self.fake_tls {
                         self.client.tls_established();
@@ -386,6 +401,7 @@ impl Pair {
                 }
                 Ok(None) => return progress,
                 Err(error) => {
+                    let error = ClientProblem::Ended(error);
                     if self.client_errors.last() != Some(&error) {
                         self.client_errors.push(error);
                         progress = true;
