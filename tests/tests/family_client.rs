@@ -116,6 +116,10 @@ fn lenient_bare_lf_line_ends() {
         .unwrap();
     let (events, errors) = feed_client(&mut c, b"+OK\nline\n..dot\n.\n", 1);
     assert!(errors.is_empty(), "{errors:?}");
+    assert!(
+        !events.iter().any(|e| matches!(e, Event::Failed { .. })),
+        "{events:?}"
+    );
     let body: Vec<u8> = events
         .iter()
         .filter_map(|e| match e {
