@@ -2,10 +2,10 @@
 //! finding, named after it.
 
 use pop3_proto::client::{Client, ClientConfig, ClientError, Event};
-use pop3_proto::Machine as _;
-use pop3_proto_tests::EnqueueAll as _;
 use pop3_proto::server::{Server, ServerConfig, ServerEvent};
 use pop3_proto::types::{Command, Text};
+use pop3_proto::Machine as _;
+use pop3_proto_tests::EnqueueAll as _;
 
 /// server target, "a 1-octet read refused ... deadlock": with `max_buffered_input`
 /// and `max_sasl_line` below `max_command_line`, a command line longer than the
