@@ -1,12 +1,13 @@
 //! The client state machine over a whole session, beside the bare body decoder in
-//! the same run (DESIGN.md §6: a figure is a ratio, not an absolute time).
+//! the same run (a figure is a ratio, not an absolute time).
 //!
 //! The session: greeting, CAPA, USER, PASS, LIST, 100 RETRs of 1 MiB messages
 //! (typical mail: 76-octet lines, a few lines starting with a dot), QUIT; the
 //! commands pipelined after the greeting, the server's replies fed in socket-sized
 //! chunks.
 //!
-//! * `machine`: [`Client`] fed the stream with `enqueue_input`, every event drained.
+//! * `machine`: [`Client`] fed the stream with `Machine::enqueue_input` (each read
+//!   fits in its input room once the events are drained), every event drained.
 //! * `bare_decoder`: the same bytes in the same chunks, copied into a `BytesMut`
 //!   the same way, status lines skipped with `memchr`, every multi-line reply run
 //!   through [`BodyDecoder`]: what the machine costs at the least.
@@ -21,6 +22,7 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use pop3_proto::client::{Client, ClientConfig, Event};
 use pop3_proto::dot::{BodyDecoder, BodyPiece, DecoderConfig};
 use pop3_proto::types::{Command, MessageNumber, Password, Username};
+use pop3_proto::Machine;
 
 const MESSAGES: u32 = 100;
 const MESSAGE_SIZE: usize = 1 << 20;
@@ -96,10 +98,7 @@ fn server_stream() -> Vec<u8> {
 /// The whole session through the machine; returns the body octets received.
 #[inline(never)]
 fn machine(stream: &[u8], chunk: usize) -> u64 {
-    let config = ClientConfig {
-        pipeline_without_capability: true,
-        ..ClientConfig::default()
-    };
+    let config = ClientConfig::default().with_pipeline_without_capability(true);
     let mut client = Client::new(config);
     let mut body = 0u64;
     let mut drain = |client: &mut Client| loop {
@@ -112,7 +111,8 @@ fn machine(stream: &[u8], chunk: usize) -> u64 {
             Err(e) => panic!("{e}"),
         }
     };
-    client.enqueue_input(GREETING);
+    let taken = client.enqueue_input(GREETING);
+    assert_eq!(taken, GREETING.len());
     drain(&mut client);
     let sends = [
         Command::Capa,
@@ -131,7 +131,8 @@ fn machine(stream: &[u8], chunk: usize) -> u64 {
     client.send(Command::Quit).unwrap();
     black_box(client.take_output());
     for piece in stream.chunks(chunk) {
-        client.enqueue_input(piece);
+        let taken = client.enqueue_input(piece);
+        assert_eq!(taken, piece.len());
         drain(&mut client);
     }
     body

@@ -4,16 +4,20 @@
 //! (a menu of the RFC commands, arbitrary typed commands, extensions, APOP, AUTH
 //! with every mechanism) interleaved with chunks of server bytes and TLS handshakes.
 //! The script runs three times, the server bytes fed whole, cut at random places,
-//! and one byte at a time (through `enqueue_input` and `enqueue_buf`).
+//! and one byte at a time (through `enqueue_input` and `enqueue_buf`, each chunk
+//! handed over in as many calls as the machine's input room takes).
 //!
 //! Invariants:
-//! * chunk independence: the three runs give the same events (body chunks joined),
-//!   the same errors, the same send results and the same output bytes;
-//! * no event after a fatal error: the same error comes back on every later call
-//!   and `send` refuses;
-//! * bounds: after the machine says it needs input it holds less than its line
-//!   limit; a listing event has at most `max_listing_lines` entries; no body hands
-//!   out more than `max_body`; never more than `max_in_flight` commands in flight;
+//! * chunk independence: the three runs give the same events (body chunks joined,
+//!   recoverable failures included as `Event::Failed`), the same error, the same
+//!   send results and the same output bytes;
+//! * no event after an error: the same error comes back on every later call and
+//!   `send` refuses;
+//! * bounds: `enqueue_input` takes exactly `min(input_room, len)` octets and the
+//!   machine never holds more than its input bound; after the machine says it
+//!   needs input it holds less than its line limit; a listing event has at most
+//!   `max_listing_lines` entries; no body hands out more than `max_body`; never
+//!   more than `max_in_flight` commands in flight;
 //! * output: every command written parses back with `Command::parse` to the command
 //!   sent, within 255 octets (R2449-1); every line written while reading replies is a
 //!   SASL response `AuthResponse::parse` accepts;
@@ -25,7 +29,7 @@ use std::collections::VecDeque;
 use arbitrary::{Arbitrary, Unstructured};
 use bytes::BytesMut;
 use libfuzzer_sys::fuzz_target;
-use pop3_proto::client::{Client, ClientConfig, CommandId, Event};
+use pop3_proto::client::{Client, ClientConfig, CommandError, CommandId, Event};
 use pop3_proto::sasl::{
     ClientMechanism, CramMd5Client, ExternalClient, LoginClient, OAuthBearerClient, PlainClient,
     ScramClient, ScramHash, XOAuth2Client,
@@ -35,6 +39,7 @@ use pop3_proto::types::{
     AuthResponse, Command, Extension, Keyword, LanguageRange, MessageNumber, Param, Password,
     Username, Xtnd,
 };
+use pop3_proto::{Machine, StartTls};
 use pop3_proto_fuzz::{cuts, pieces};
 
 #[derive(Debug, Clone)]
@@ -102,24 +107,23 @@ fn script(data: &[u8]) -> arbitrary::Result<Script> {
             })
         };
     let defaults = ClientConfig::default();
-    let config = ClientConfig {
-        max_line: small(&mut u, defaults.max_line, 1, 300)?,
-        max_sasl_line: small(&mut u, defaults.max_sasl_line, 1, 300)?,
-        max_listing_lines: small(&mut u, defaults.max_listing_lines, 0, 6)?,
-        max_listing_bytes: small(&mut u, defaults.max_listing_bytes, 0, 200)?,
-        max_body: if u.ratio(3u8, 4)? {
+    let config = defaults
+        .with_max_line(small(&mut u, defaults.max_line, 1, 300)?)
+        .with_max_sasl_line(small(&mut u, defaults.max_sasl_line, 1, 300)?)
+        .with_max_listing_lines(small(&mut u, defaults.max_listing_lines, 0, 6)?)
+        .with_max_listing_bytes(small(&mut u, defaults.max_listing_bytes, 0, 200)?)
+        .with_max_body(if u.ratio(3u8, 4)? {
             None
         } else {
             Some(u.int_in_range(0u64..=300)?)
-        },
-        allow_bare_lf: u.arbitrary()?,
-        lf_to_crlf: u.arbitrary()?,
-        require_tls: u.ratio(1u8, 8)?,
-        implicit_tls: u.ratio(1u8, 8)?,
-        pipeline_without_capability: u.arbitrary()?,
-        max_in_flight: small(&mut u, defaults.max_in_flight, 0, 4)?,
-        ..defaults
-    };
+        })
+        .with_allow_bare_lf(u.arbitrary()?)
+        .with_lf_to_crlf(u.arbitrary()?)
+        .with_require_tls(u.ratio(1u8, 8)?)
+        .with_implicit_tls(u.ratio(1u8, 8)?)
+        .with_pipeline_without_capability(u.arbitrary()?)
+        .with_max_in_flight(small(&mut u, defaults.max_in_flight, 0, 4)?)
+        .with_max_buffered_input(small(&mut u, defaults.max_buffered_input, 0, 300)?);
     let split_len = u.int_in_range(0usize..=32)?;
     let split = u.bytes(split_len)?.to_vec();
     let mut ops = Vec::new();
@@ -201,7 +205,8 @@ enum Record {
     Event(Event),
     /// Body bytes for a command, joined across chunks.
     Body(CommandId, Vec<u8>),
-    Error(String, bool),
+    /// The error that ended the session (recorded once).
+    Error(String),
     Output(Vec<u8>),
 }
 
@@ -259,7 +264,16 @@ impl Run<'_> {
     }
 
     fn event(&mut self, e: Event) {
-        if let Some(id) = e.id() {
+        // A skipped listing line and a missing STLS are reported after their
+        // command's final event: that command is no longer in flight.
+        let after_final = matches!(
+            &e,
+            Event::Failed {
+                error: CommandError::BadListingLine | CommandError::StlsNotOffered,
+                ..
+            }
+        );
+        if let Some(id) = e.id().filter(|_| !after_final) {
             assert!(
                 self.fifo.contains(&id),
                 "event for a command not in flight: {e:?}"
@@ -323,20 +337,37 @@ impl Run<'_> {
                 Err(e) => {
                     let fp = fingerprint(&e);
                     if let Some(f) = &self.fatal {
-                        assert_eq!(&fp, f, "a different error after a fatal one");
+                        assert_eq!(&fp, f, "a different error after the first");
                         self.push_output();
                         return;
                     }
-                    if e.is_fatal() {
-                        self.fatal = Some(fp.clone());
-                        assert!(self.client.fatal_error().is_some());
-                    }
-                    self.records.push(Record::Error(fp, e.is_fatal()));
+                    self.fatal = Some(fp.clone());
+                    assert!(self.client.fatal_error().is_some());
+                    assert!(self.client.is_closed());
+                    self.records.push(Record::Error(fp));
                 }
             }
             assert!(self.client.in_flight() <= self.config.max_in_flight);
         }
         panic!("next_event never says it needs input");
+    }
+
+    /// After input: the buffer stays within the bound, and a machine that had
+    /// no room makes some after its events are taken.
+    fn after_input(&mut self, room: usize) {
+        let bound = self
+            .config
+            .max_buffered_input
+            .max(self.config.max_line)
+            .max(self.config.max_sasl_line);
+        assert!(
+            self.client.buffered_input() <= bound,
+            "past the input bound"
+        );
+        self.drain();
+        if room == 0 {
+            assert!(self.client.input_room() > 0, "no room and no progress");
+        }
     }
 
     fn sent(
@@ -410,12 +441,26 @@ impl Run<'_> {
                     };
                     for (i, chunk) in chunks.iter().enumerate() {
                         if mode == 1 && i % 2 == 1 {
-                            self.client.enqueue_buf(BytesMut::from(*chunk));
+                            let mut buf = BytesMut::from(*chunk);
+                            while !buf.is_empty() {
+                                let (len, room) = (buf.len(), self.client.input_room());
+                                self.client.enqueue_buf(&mut buf);
+                                assert_eq!(len - buf.len(), room.min(len), "enqueue_buf");
+                                self.after_input(room);
+                            }
                         } else {
-                            self.client.enqueue_input(chunk);
+                            let mut rest: &[u8] = chunk;
+                            while !rest.is_empty() {
+                                let room = self.client.input_room();
+                                let taken = self.client.enqueue_input(rest);
+                                assert_eq!(taken, room.min(rest.len()), "enqueue_input");
+                                rest = &rest[taken..];
+                                self.after_input(room);
+                            }
                         }
-                        self.drain();
                     }
+                    // Every split runs the machine after the feed, an empty one too.
+                    self.drain();
                     self.end_feed();
                 }
             }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use pop3_proto::client::{Client, ClientConfig, ClientError, CommandId, Event};
 use pop3_proto::types::Command;
+use pop3_proto::Machine;
 
 /// A client machine on a blocking socket.
 pub struct Blocking {
@@ -18,6 +19,8 @@ pub struct Blocking {
     /// The socket.
     pub tcp: TcpStream,
     buf: Vec<u8>,
+    /// The socket reached end of file.
+    eof: bool,
     /// Every event, in order.
     pub events: Vec<Event>,
 }
@@ -43,6 +46,7 @@ impl Blocking {
             client: Client::new(config),
             tcp,
             buf: vec![0; 64 * 1024],
+            eof: false,
             events: Vec::new(),
         };
         b.until(|e| matches!(e, Event::Greeting { .. }))?;
@@ -65,12 +69,23 @@ impl Blocking {
                 // Reading the input may have queued output (a SASL response to a
                 // challenge): send it before waiting for more, or both sides wait.
                 Ok(None) if self.client.has_output() => {}
+                Ok(None) if self.eof => {
+                    return Err(BlockingError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+                }
                 Ok(None) => {
-                    let n = self.tcp.read(&mut self.buf).map_err(BlockingError::Io)?;
+                    // Never more than the machine takes, so nothing is left over.
+                    let room = self.client.input_room().min(self.buf.len());
+                    let n = self
+                        .tcp
+                        .read(&mut self.buf[..room])
+                        .map_err(BlockingError::Io)?;
                     if n == 0 {
-                        return Err(BlockingError::Io(std::io::ErrorKind::UnexpectedEof.into()));
+                        self.client.enqueue_eof();
+                        self.eof = true;
+                    } else {
+                        let taken = self.client.enqueue_input(&self.buf[..n]);
+                        debug_assert_eq!(taken, n);
                     }
-                    self.client.enqueue_input(&self.buf[..n]);
                 }
                 Err(e) => return Err(BlockingError::Protocol(e)),
             }

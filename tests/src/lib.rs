@@ -9,12 +9,13 @@ use std::collections::HashMap;
 
 use bytes::Bytes;
 use pop3_proto::apop::{self, Timestamp};
-use pop3_proto::client::{Client, ClientConfig, ClientError, Event};
+use pop3_proto::client::{Client, ClientConfig, ClientError, CommandError, CommandId, Event};
 use pop3_proto::dot::{wire_len, StuffConfig};
 use pop3_proto::sasl::{self, CredentialStore, MemoryStore, ServerMechanism};
 use pop3_proto::secret::Secret;
 use pop3_proto::server::{AuthStep, MessageInfo, Refusal, Server, ServerConfig, ServerEvent};
 use pop3_proto::types::{Text, UniqueId};
+use pop3_proto::{Machine, StartTls};
 
 /// Message 1 of TV-1 (120 octets).
 pub const TV1_MSG1: &[u8] = b"From: a@example.com\r\nTo: mrose@dbc.mtview.ca.us\r\nSubject: one\r\n\r\nHello.\r\nThis is message one, padded to 120 octets!!!!\r\n";
@@ -278,6 +279,16 @@ impl MemoryHost {
     }
 }
 
+/// Something that went wrong on the client of a [`Pair`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientProblem {
+    /// The error that ended the client's session.
+    Ended(ClientError),
+    /// A command failed and the session went on ([`Event::Failed`], also kept
+    /// in [`Pair::client_events`]).
+    Failed(CommandId, CommandError),
+}
+
 /// A client machine and a server machine connected in memory, stepped until
 /// neither has anything to do; every byte each side wrote is kept.
 pub struct Pair {
@@ -287,10 +298,12 @@ pub struct Pair {
     pub server: Server,
     /// The server's host.
     pub host: MemoryHost,
-    /// Events the client gave, in order.
+    /// Events the client gave, in order (recoverable failures included, as
+    /// [`Event::Failed`]).
     pub client_events: Vec<Event>,
-    /// Errors the client gave, in order.
-    pub client_errors: Vec<ClientError>,
+    /// What went wrong on the client, in order: every [`Event::Failed`], and
+    /// the error that ended its session (recorded once).
+    pub client_errors: Vec<ClientProblem>,
     /// Events the server gave, in order.
     pub server_events: Vec<ServerEvent>,
     /// Every byte the client wrote.
@@ -339,13 +352,16 @@ impl Pair {
         for chunk in self.server.take_output() {
             progress = true;
             self.server_wrote.extend_from_slice(&chunk);
-            if self.byte_at_a_time {
-                for b in chunk.iter() {
-                    self.client.enqueue_input(std::slice::from_ref(b));
-                    progress |= self.drain_client();
+            let piece = if self.byte_at_a_time { 1 } else { chunk.len() };
+            for part in chunk.chunks(piece.max(1)) {
+                let mut part = part;
+                while !part.is_empty() {
+                    let taken = self.client.enqueue_input(part);
+                    part = &part[taken..];
+                    let drained = self.drain_client();
+                    progress |= drained;
+                    assert!(taken > 0 || drained, "the client takes no input");
                 }
-            } else {
-                self.client.enqueue_input(&chunk);
             }
         }
         progress |= self.drain_client();
@@ -374,6 +390,10 @@ impl Pair {
                 Ok(Some(event)) => {
                     progress = true;
                     let tls = matches!(event, Event::StartTls { .. });
+                    if let Event::Failed { id, error } = &event {
+                        self.client_errors
+                            .push(ClientProblem::Failed(*id, error.clone()));
+                    }
                     self.client_events.push(event);
                     if tls && self.fake_tls {
                         self.client.tls_established();
@@ -381,14 +401,12 @@ impl Pair {
                 }
                 Ok(None) => return progress,
                 Err(error) => {
-                    let fatal = error.is_fatal();
-                    if self.client_errors.last() != Some(&error) || !fatal {
+                    let error = ClientProblem::Ended(error);
+                    if self.client_errors.last() != Some(&error) {
                         self.client_errors.push(error);
                         progress = true;
                     }
-                    if fatal {
-                        return progress;
-                    }
+                    return progress;
                 }
             }
         }
@@ -425,7 +443,8 @@ impl Pair {
 }
 
 /// Feeds `bytes` to a client one chunk at a time (`chunk` octets each, 0 = all at
-/// once), collecting every event and error.
+/// once, never more than [`Machine::input_room`]), collecting every event and the
+/// error that ended the session, if any (once).
 pub fn feed_client(
     client: &mut Client,
     bytes: &[u8],
@@ -439,8 +458,17 @@ pub fn feed_client(
         chunk
     };
     for piece in bytes.chunks(size) {
-        client.enqueue_input(piece);
-        drain(client, &mut events, &mut errors);
+        let mut piece = piece;
+        while !piece.is_empty() {
+            let taken = client.enqueue_input(piece);
+            piece = &piece[taken..];
+            let before = events.len();
+            drain(client, &mut events, &mut errors);
+            assert!(
+                taken > 0 || events.len() > before,
+                "the client takes no input"
+            );
+        }
     }
     if bytes.is_empty() {
         drain(client, &mut events, &mut errors);
@@ -454,13 +482,10 @@ fn drain(client: &mut Client, events: &mut Vec<Event>, errors: &mut Vec<ClientEr
             Ok(Some(e)) => events.push(e),
             Ok(None) => return,
             Err(e) => {
-                let fatal = e.is_fatal();
-                if !(fatal && errors.last() == Some(&e)) {
+                if errors.last() != Some(&e) {
                     errors.push(e);
                 }
-                if fatal {
-                    return;
-                }
+                return;
             }
         }
     }
@@ -560,5 +585,23 @@ impl MemoryHost {
                 return;
             }
         }
+    }
+}
+
+/// Hands a client bytes that must fit whole: the tests' short replies, always
+/// within [`Machine::input_room`].
+pub trait EnqueueAll {
+    /// [`Machine::enqueue_input`], asserting every octet was taken.
+    fn enqueue_all(&mut self, data: &[u8]);
+}
+
+impl EnqueueAll for Client {
+    fn enqueue_all(&mut self, data: &[u8]) {
+        let taken = self.enqueue_input(data);
+        assert_eq!(
+            taken,
+            data.len(),
+            "the input room took only part of the bytes"
+        );
     }
 }

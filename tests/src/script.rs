@@ -24,10 +24,13 @@
 use std::collections::VecDeque;
 
 use bytes::Bytes;
-use pop3_proto::client::{Client, ClientConfig, ClientError, CommandId, Event, SendError};
+use pop3_proto::client::{
+    Client, ClientConfig, ClientError, CommandError, CommandId, Event, SendError,
+};
 use pop3_proto::sasl::{ClientMechanism, SaslError};
 use pop3_proto::secret::Secret;
 use pop3_proto::types::{Command, Extension, StatusLine, Username};
+use pop3_proto::{Machine, StartTls};
 
 /// What a step does through the client's API before the server speaks.
 pub enum Act {
@@ -41,9 +44,9 @@ pub enum Act {
     Apop(&'static str, &'static [u8]),
     /// [`Client::authenticate`].
     Auth(Box<dyn ClientMechanism>),
-    /// [`Client::tls_established`].
+    /// [`StartTls::tls_established`].
     TlsEstablished,
-    /// [`Client::connection_closed`].
+    /// [`Machine::enqueue_eof`].
     ConnectionClosed,
 }
 
@@ -164,7 +167,7 @@ impl Feed {
 pub enum Item {
     /// An event.
     Event(Event),
-    /// An error from [`Client::next_event`].
+    /// The error from [`Machine::next_event`] that ended the session.
     Error(ClientError),
     /// A command the API refused.
     Refused(SendError),
@@ -252,7 +255,7 @@ pub fn run(config: ClientConfig, steps: Vec<Step>, feed: &Feed) -> Outcome {
                 None
             }
             Act::ConnectionClosed => {
-                client.connection_closed();
+                client.enqueue_eof();
                 None
             }
         };
@@ -263,9 +266,20 @@ pub fn run(config: ClientConfig, steps: Vec<Step>, feed: &Feed) -> Outcome {
         drain(&mut client, &mut items, &mut fatal_seen);
         take(&mut client, &mut wrote);
         for piece in feed.pieces(&step.server) {
-            client.enqueue_input(piece);
-            drain(&mut client, &mut items, &mut fatal_seen);
-            take(&mut client, &mut wrote);
+            let mut piece = piece;
+            loop {
+                let taken = client.enqueue_input(piece);
+                piece = &piece[taken..];
+                drain(&mut client, &mut items, &mut fatal_seen);
+                take(&mut client, &mut wrote);
+                if piece.is_empty() {
+                    break;
+                }
+                assert!(
+                    taken > 0 || client.input_room() > 0,
+                    "the client takes no input"
+                );
+            }
         }
         outcomes.push(StepOutcome {
             client: wrote,
@@ -320,22 +334,18 @@ fn take(client: &mut Client, wrote: &mut Vec<u8>) {
     }
 }
 
-/// Drains every event and error; a fatal error is recorded once per run.
+/// Drains every event; the error that ends the session is recorded once per run.
 fn drain(client: &mut Client, items: &mut Vec<Item>, fatal_seen: &mut bool) {
     loop {
         match client.next_event() {
             Ok(Some(event)) => items.push(Item::Event(event)),
             Ok(None) => return,
             Err(error) => {
-                let fatal = error.is_fatal();
-                if fatal {
-                    if !*fatal_seen {
-                        items.push(Item::Error(error));
-                    }
-                    *fatal_seen = true;
-                    return;
+                if !*fatal_seen {
+                    items.push(Item::Error(error));
                 }
-                items.push(Item::Error(error));
+                *fatal_seen = true;
+                return;
             }
         }
     }
@@ -372,20 +382,42 @@ pub fn render_item(item: &Item) -> String {
     }
 }
 
-/// Renders an error: `error <Debug>`, with status lines rendered as
-/// [`render_line`] does (`error StlsRefused #0 -ERR ...`).
-pub fn render_error(error: &ClientError) -> String {
+/// Renders a recoverable failure ([`Event::Failed`]) like an error, naming its
+/// command: `error BodyTooLarge { id: CommandId(2), limit: 10 }`, with status
+/// lines rendered as [`render_line`] does (`error StlsRefused #0 -ERR ...`).
+/// `StlsNotOffered` renders without its id (the CAPA command's).
+pub fn render_failure(id: CommandId, error: &CommandError) -> String {
     match error {
-        ClientError::StlsRefused { id, line } => {
+        CommandError::StlsRefused { line } => {
             format!("error StlsRefused #{} {}", id.sequence(), render_line(line))
         }
-        ClientError::MalformedReply { id, line } => {
+        CommandError::MalformedReply { line } => {
             format!(
                 "error MalformedReply #{} {}",
                 id.sequence(),
                 render_line(line)
             )
         }
+        CommandError::BadListingLine => format!("error BadListingLine {{ id: {id:?} }}"),
+        CommandError::ListingTooLarge {
+            max_lines,
+            max_bytes,
+        } => format!(
+            "error ListingTooLarge {{ id: {id:?}, max_lines: {max_lines}, max_bytes: {max_bytes} }}"
+        ),
+        CommandError::BodyTooLarge { limit } => {
+            format!("error BodyTooLarge {{ id: {id:?}, limit: {limit} }}")
+        }
+        CommandError::Sasl { reason } => format!("error Sasl {{ id: {id:?}, reason: {reason:?} }}"),
+        CommandError::StlsNotOffered => "error StlsNotOffered".to_string(),
+        other => format!("error {other:?} {{ id: {id:?} }}"),
+    }
+}
+
+/// Renders the error that ended the session: `error <Debug>`, with status lines
+/// rendered as [`render_line`] does.
+pub fn render_error(error: &ClientError) -> String {
+    match error {
         ClientError::GreetingRefused { line } => match line {
             Some(line) => format!("error GreetingRefused {}", render_line(line)),
             None => "error GreetingRefused (not a status line)".to_string(),
@@ -514,6 +546,7 @@ pub fn render_event(event: &Event) -> String {
         Event::BodyEnd { id, size } => format!("#{} body-end {size}", id.sequence()),
         Event::StartTls { id } => format!("#{} start-tls", id.sequence()),
         Event::Closed { id, line } => format!("#{} closed {}", id.sequence(), render_line(line)),
+        Event::Failed { id, error } => render_failure(*id, error),
         other => format!("{other:?}"),
     }
 }

@@ -6,7 +6,9 @@ use pop3_proto::client::{Client, ClientConfig, ClientError, Event, Phase, SendEr
 use pop3_proto::sasl::{encode_base64, ClientMechanism, SaslError, ScramClient, ScramHash};
 use pop3_proto::server::ServerConfig;
 use pop3_proto::types::{Command, Mechanism};
+use pop3_proto::Machine as _;
 use pop3_proto_tests::script::{check, Act, Step, TestMechanism};
+use pop3_proto_tests::EnqueueAll as _;
 use pop3_proto_tests::{MemoryHost, Pair};
 
 const CAPA_X: &str = "+OK\r\nSASL ABC X-TEST PLAIN\r\nUSER\r\n.\r\n";
@@ -220,12 +222,9 @@ fn r5034_11_long_challenges_are_accepted() {
 
 #[test]
 fn impl6_auth_is_a_pipeline_barrier() {
-    let config = ClientConfig {
-        pipeline_without_capability: true,
-        ..ClientConfig::default()
-    };
+    let config = ClientConfig::default().with_pipeline_without_capability(true);
     let mut client = Client::new(config);
-    client.enqueue_input(b"+OK ready\r\n");
+    client.enqueue_all(b"+OK ready\r\n");
     client.next_event().unwrap();
     client.send(Command::Capa).unwrap();
     // Not while something is in flight...
@@ -233,7 +232,7 @@ fn impl6_auth_is_a_pipeline_barrier() {
         client.authenticate(TestMechanism::new("X").boxed()),
         Err(SendError::MustWait)
     );
-    client.enqueue_input(b"+OK\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\n.\r\n");
     assert!(matches!(
         client.next_event(),
         Ok(Some(Event::Capabilities { .. }))
@@ -244,9 +243,9 @@ fn impl6_auth_is_a_pipeline_barrier() {
     // ...and nothing after it until it ends.
     assert_eq!(client.send(Command::Noop), Err(SendError::MustWait));
     assert_eq!(client.send(Command::Quit), Err(SendError::MustWait));
-    client.enqueue_input(b"+ \r\n");
+    client.enqueue_all(b"+ \r\n");
     assert_eq!(client.next_event(), Ok(None));
-    client.enqueue_input(b"-ERR no\r\n");
+    client.enqueue_all(b"-ERR no\r\n");
     assert!(matches!(
         client.next_event(),
         Ok(Some(Event::Status { .. }))
@@ -274,7 +273,7 @@ fn r5034_2_mechanism_failing_its_initial_response_sends_nothing() {
         }
     }
     let mut client = Client::new(ClientConfig::default());
-    client.enqueue_input(b"+OK ready\r\n");
+    client.enqueue_all(b"+OK ready\r\n");
     client.next_event().unwrap();
     assert_eq!(
         client.authenticate(Box::new(Broken)),
@@ -288,7 +287,7 @@ fn r5034_2_mechanism_failing_its_initial_response_sends_nothing() {
 
 fn scram_client() -> (Client, Vec<u8>) {
     let mut client = Client::new(ClientConfig::default());
-    client.enqueue_input(b"+OK ready\r\n");
+    client.enqueue_all(b"+OK ready\r\n");
     client.next_event().unwrap();
     let mech = ScramClient::new(
         ScramHash::Sha256,
@@ -316,7 +315,7 @@ fn rfc5802_scram_bad_server_signature_is_server_unverified() {
     let (mut client, out) = scram_client();
     // No SASL listed: the client-first message waits for the empty challenge.
     assert_eq!(out, b"AUTH SCRAM-SHA-256\r\n");
-    client.enqueue_input(b"+ \r\n");
+    client.enqueue_all(b"+ \r\n");
     assert_eq!(client.next_event(), Ok(None));
     let first = client.take_output().unwrap();
     assert_eq!(
@@ -327,12 +326,12 @@ fn rfc5802_scram_bad_server_signature_is_server_unverified() {
         )
         .as_bytes()
     );
-    client.enqueue_input(server_first().as_bytes());
+    client.enqueue_all(server_first().as_bytes());
     assert_eq!(client.next_event(), Ok(None));
     assert!(client.take_output().is_some()); // the client-final message
                                              // A server signature that does not verify: cancel, and never trust the session.
     let bogus = encode_base64(b"v=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=");
-    client.enqueue_input(&[b"+ ".as_slice(), &bogus, b"\r\n"].concat());
+    client.enqueue_all(&[b"+ ".as_slice(), &bogus, b"\r\n"].concat());
     let got = client.next_event();
     assert!(
         matches!(
@@ -346,20 +345,20 @@ fn rfc5802_scram_bad_server_signature_is_server_unverified() {
     );
     assert_eq!(&client.take_output().unwrap()[..], b"*\r\n");
     assert_eq!(client.phase(), Phase::Closed);
-    client.enqueue_input(b"+OK logged in\r\n");
+    client.enqueue_all(b"+OK logged in\r\n");
     assert_eq!(client.next_event(), got);
 }
 
 #[test]
 fn rfc5802_scram_ok_without_server_signature_is_server_unverified() {
     let (mut client, _) = scram_client();
-    client.enqueue_input(b"+ \r\n");
+    client.enqueue_all(b"+ \r\n");
     assert_eq!(client.next_event(), Ok(None));
     client.take_output();
-    client.enqueue_input(server_first().as_bytes());
+    client.enqueue_all(server_first().as_bytes());
     assert_eq!(client.next_event(), Ok(None));
     client.take_output();
-    client.enqueue_input(b"+OK welcome\r\n");
+    client.enqueue_all(b"+OK welcome\r\n");
     assert!(matches!(
         client.next_event(),
         Err(ClientError::ServerUnverified {

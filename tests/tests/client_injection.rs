@@ -4,7 +4,9 @@
 
 use pop3_proto::client::{Client, ClientConfig, ClientError, Event, Phase, SendError};
 use pop3_proto::types::{Command, Username};
+use pop3_proto::Machine as _;
 use pop3_proto_tests::script::{check, run, Act, Feed, Step, TestMechanism};
+use pop3_proto_tests::EnqueueAll as _;
 
 fn user(name: &str) -> Command {
     Command::User(Username::new(name).unwrap())
@@ -66,7 +68,7 @@ fn impl13_unsolicited_data_after_greeting_is_an_error() {
 #[test]
 fn impl13_reply_buffered_before_the_command_went_out_is_unsolicited() {
     let mut client = Client::new(ClientConfig::default());
-    client.enqueue_input(b"+OK ready\r\n+OK mrose is a real hoopy frood\r\n");
+    client.enqueue_all(b"+OK ready\r\n+OK mrose is a real hoopy frood\r\n");
     assert!(matches!(
         client.next_event(),
         Ok(Some(Event::Greeting { .. }))
@@ -77,7 +79,7 @@ fn impl13_reply_buffered_before_the_command_went_out_is_unsolicited() {
         Err(ClientError::Unsolicited { len: 31 })
     );
     // Fatal: the error repeats, nothing else comes.
-    client.enqueue_input(b"+OK\r\n");
+    client.enqueue_all(b"+OK\r\n");
     assert_eq!(
         client.next_event(),
         Err(ClientError::Unsolicited { len: 31 })

@@ -9,7 +9,9 @@ use pop3_proto::secret::Secret;
 use pop3_proto::types::{
     Command, Extension, Keyword, LanguageRange, MessageNumber, Password, Username, Xtnd,
 };
+use pop3_proto::Machine as _;
 use pop3_proto_tests::script::{body, check, Act, Step};
+use pop3_proto_tests::EnqueueAll as _;
 use pop3_proto_tests::TV1_MSG1;
 
 fn n(x: u32) -> MessageNumber {
@@ -79,7 +81,7 @@ fn r1939_28_malformed_timestamp_is_never_used_for_apop() {
         "+OK no timestamp at all\r\n",
     ] {
         let mut client = Client::new(ClientConfig::default());
-        client.enqueue_input(greeting.as_bytes());
+        client.enqueue_all(greeting.as_bytes());
         assert!(
             matches!(
                 client.next_event(),
@@ -95,7 +97,7 @@ fn r1939_28_malformed_timestamp_is_never_used_for_apop() {
         assert!(!client.has_output());
     }
     let mut client = Client::new(ClientConfig::default());
-    client.enqueue_input(b"+OK hi <1896.697170952@dbc.mtview.ca.us> there\r\n");
+    client.enqueue_all(b"+OK hi <1896.697170952@dbc.mtview.ca.us> there\r\n");
     assert!(matches!(
         client.next_event(),
         Ok(Some(Event::Greeting { apop: true, .. }))
@@ -110,10 +112,7 @@ fn r1939_28_malformed_timestamp_is_never_used_for_apop() {
 
 #[test]
 fn e14_over_long_status_line_is_a_fatal_framing_error() {
-    let config = ClientConfig {
-        max_line: 64,
-        ..ClientConfig::default()
-    };
+    let config = ClientConfig::default().with_max_line(64);
     let long = format!("+OK {}\r\n", "x".repeat(100));
     let outcome = with(config, || {
         vec![
@@ -145,11 +144,9 @@ fn e5_bare_lf_is_an_error_when_strict_and_a_line_end_when_lenient() {
         vec![Step::server_first("+OK ready\n")
             .expect(["error Framing { id: None, error: BareLf { skipped: 10 } }"])]
     });
-    let lenient = ClientConfig {
-        allow_bare_lf: true,
-        lf_to_crlf: true,
-        ..ClientConfig::default()
-    };
+    let lenient = ClientConfig::default()
+        .with_allow_bare_lf(true)
+        .with_lf_to_crlf(true);
     check(lenient, || {
         vec![
             Step::server_first("+OK ready\n").expect(["greeting apop=false +OK ready"]),
@@ -177,10 +174,7 @@ fn e5_bare_lf_is_an_error_when_strict_and_a_line_end_when_lenient() {
 
 #[test]
 fn e14_listing_limits_max_listing_lines_and_the_session_continues() {
-    let config = ClientConfig {
-        max_listing_lines: 2,
-        ..ClientConfig::default()
-    };
+    let config = ClientConfig::default().with_max_listing_lines(2);
     let outcome = with(config, || {
         vec![
             Step::send(Command::List(None))
@@ -200,10 +194,7 @@ fn e14_listing_limits_max_listing_lines_and_the_session_continues() {
 
 #[test]
 fn e14_listing_limits_max_listing_bytes_for_uidl_and_capa() {
-    let config = ClientConfig {
-        max_listing_bytes: 30,
-        ..ClientConfig::default()
-    };
+    let config = ClientConfig::default().with_max_listing_bytes(30);
     let outcome = with(config, || {
         vec![
             Step::send(Command::Uidl(None))
@@ -255,10 +246,7 @@ fn r1939_32_malformed_listing_line_is_skipped_and_reported() {
 
 #[test]
 fn e14_max_body_hands_out_exactly_the_limit_then_skips_and_continues() {
-    let config = ClientConfig {
-        max_body: Some(10),
-        ..ClientConfig::default()
-    };
+    let config = ClientConfig::default().with_max_body(Some(10));
     with(config, || {
         vec![
             Step::send(Command::Retr(n(1)))
@@ -313,10 +301,7 @@ fn e14_bodies_have_no_line_limit() {
 
 #[test]
 fn e1_err_to_every_multi_line_command_is_one_line() {
-    let config = ClientConfig {
-        pipeline_without_capability: true,
-        ..ClientConfig::default()
-    };
+    let config = ClientConfig::default().with_pipeline_without_capability(true);
     with(config, || {
         let sends = [
             Command::List(None),
@@ -419,18 +404,15 @@ fn r1939_16_connection_closed_without_quit_or_before_greeting() {
 #[test]
 fn e14_input_that_never_ends_keeps_memory_bounded() {
     // A status line that never ends: the framer drops it as it comes.
-    let mut client = Client::new(ClientConfig {
-        max_line: 1024,
-        ..ClientConfig::default()
-    });
+    let mut client = Client::new(ClientConfig::default().with_max_line(1024));
     let chunk = vec![b'a'; 4096];
-    client.enqueue_input(b"+OK ");
+    client.enqueue_all(b"+OK ");
     for _ in 0..256 {
-        client.enqueue_input(&chunk);
+        client.enqueue_all(&chunk);
         assert_eq!(client.next_event(), Ok(None));
         assert!(client.buffered_input() <= 1024);
     }
-    client.enqueue_input(b"\r\n");
+    client.enqueue_all(b"\r\n");
     assert!(matches!(
         client.next_event(),
         Err(ClientError::Framing {
@@ -441,20 +423,20 @@ fn e14_input_that_never_ends_keeps_memory_bounded() {
 
     // A body that never ends: streamed out, nothing kept.
     let mut client = Client::new(ClientConfig::default());
-    client.enqueue_input(b"+OK\r\n");
+    client.enqueue_all(b"+OK\r\n");
     client.next_event().unwrap();
     client
         .send(Command::User(Username::new("u").unwrap()))
         .unwrap();
-    client.enqueue_input(b"+OK\r\n");
+    client.enqueue_all(b"+OK\r\n");
     client.next_event().unwrap();
     client
         .send(Command::Pass(Password::new("p").unwrap()))
         .unwrap();
-    client.enqueue_input(b"+OK\r\n");
+    client.enqueue_all(b"+OK\r\n");
     client.next_event().unwrap();
     client.send(Command::Retr(n(1))).unwrap();
-    client.enqueue_input(b"+OK\r\n");
+    client.enqueue_all(b"+OK\r\n");
     assert!(matches!(
         client.next_event(),
         Ok(Some(Event::BodyStart { .. }))
@@ -463,14 +445,14 @@ fn e14_input_that_never_ends_keeps_memory_bounded() {
     let chunk: Vec<u8> = line.iter().copied().cycle().take(64 * 1024).collect();
     let mut total = 0u64;
     for _ in 0..160 {
-        client.enqueue_input(&chunk);
+        client.enqueue_all(&chunk);
         while let Ok(Some(Event::BodyChunk { data, .. })) = client.next_event() {
             total += data.len() as u64;
         }
         assert!(client.buffered_input() <= 1);
     }
     assert_eq!(total, 160 * 64 * 1024);
-    client.connection_closed();
+    client.enqueue_eof();
     assert!(matches!(
         client.next_event(),
         Err(ClientError::ConnectionClosed { id: Some(_) })

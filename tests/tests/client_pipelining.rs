@@ -3,7 +3,9 @@
 
 use pop3_proto::client::{Client, ClientConfig, Event, SendError};
 use pop3_proto::types::{Command, MessageNumber, Password, Username};
+use pop3_proto::Machine as _;
 use pop3_proto_tests::script::{run, Act, Feed, Item, Step};
+use pop3_proto_tests::EnqueueAll as _;
 
 const MESSAGES: u32 = 1000;
 
@@ -125,7 +127,7 @@ fn r2449_17_pipelining_1000_retrs_byte_at_a_time() {
 
 fn greeted(config: ClientConfig) -> Client {
     let mut client = Client::new(config);
-    client.enqueue_input(b"+OK ready\r\n");
+    client.enqueue_all(b"+OK ready\r\n");
     client.next_event().unwrap();
     client
 }
@@ -135,7 +137,7 @@ fn impl7_one_at_a_time_without_pipelining_unless_opted_in() {
     let mut client = greeted(ClientConfig::default());
     client.send(Command::Capa).unwrap();
     assert_eq!(client.send(Command::Noop), Err(SendError::MustWait));
-    client.enqueue_input(b"+OK\r\nUSER\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\nUSER\r\n.\r\n");
     client.next_event().unwrap();
     client
         .send(Command::User(Username::new("u").unwrap()))
@@ -145,10 +147,7 @@ fn impl7_one_at_a_time_without_pipelining_unless_opted_in() {
         Err(SendError::MustWait)
     );
 
-    let mut client = greeted(ClientConfig {
-        pipeline_without_capability: true,
-        ..ClientConfig::default()
-    });
+    let mut client = greeted(ClientConfig::default().with_pipeline_without_capability(true));
     client
         .send(Command::User(Username::new("u").unwrap()))
         .unwrap();
@@ -165,11 +164,11 @@ fn impl7_one_at_a_time_without_pipelining_unless_opted_in() {
 
 #[test]
 fn r2449_17_max_in_flight_is_enforced() {
-    let mut client = greeted(ClientConfig {
-        pipeline_without_capability: true,
-        max_in_flight: 3,
-        ..ClientConfig::default()
-    });
+    let mut client = greeted(
+        ClientConfig::default()
+            .with_pipeline_without_capability(true)
+            .with_max_in_flight(3),
+    );
     for _ in 0..3 {
         client.send(Command::Capa).unwrap();
     }
@@ -177,17 +176,14 @@ fn r2449_17_max_in_flight_is_enforced() {
         client.send(Command::Capa),
         Err(SendError::TooManyInFlight { limit: 3 })
     );
-    client.enqueue_input(b"+OK\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\n.\r\n");
     client.next_event().unwrap();
     client.send(Command::Capa).unwrap();
 }
 
 #[test]
 fn r1939_23_nothing_after_a_pipelined_quit() {
-    let mut client = greeted(ClientConfig {
-        pipeline_without_capability: true,
-        ..ClientConfig::default()
-    });
+    let mut client = greeted(ClientConfig::default().with_pipeline_without_capability(true));
     client.send(Command::Capa).unwrap();
     client.send(Command::Quit).unwrap();
     assert_eq!(client.send(Command::Capa), Err(SendError::Closed));

@@ -1,4 +1,4 @@
-//! The client's command checks: state (SPEC.md §2.2), USER/PASS sequencing
+//! The client's command checks: state (RFC 1939 §3), USER/PASS sequencing
 //! (IMPL-4, E-18), advertised capabilities, pipelined predictions, the capability
 //! cache (E-20), XTND and extensions.
 
@@ -8,7 +8,9 @@ use pop3_proto::secret::Secret;
 use pop3_proto::types::{
     Command, Extension, Keyword, MessageNumber, Param, Password, Username, Xtnd,
 };
+use pop3_proto::Machine as _;
 use pop3_proto_tests::script::{body, check, Act, Step};
+use pop3_proto_tests::EnqueueAll as _;
 
 fn n(x: u32) -> MessageNumber {
     MessageNumber::new(x).unwrap()
@@ -24,7 +26,7 @@ fn pass(p: &str) -> Command {
 
 fn greeted(config: ClientConfig) -> Client {
     let mut client = Client::new(config);
-    client.enqueue_input(b"+OK ready <1896.697170952@dbc.mtview.ca.us>\r\n");
+    client.enqueue_all(b"+OK ready <1896.697170952@dbc.mtview.ca.us>\r\n");
     assert!(matches!(
         client.next_event(),
         Ok(Some(Event::Greeting { .. }))
@@ -51,7 +53,7 @@ fn r1939_17_nothing_before_the_greeting() {
 fn impl4_no_second_user_and_no_apop_after_a_successful_user() {
     let mut client = greeted(ClientConfig::default());
     client.send(user("mrose")).unwrap();
-    client.enqueue_input(b"+OK\r\n");
+    client.enqueue_all(b"+OK\r\n");
     client.next_event().unwrap();
     let after_user = "after a successful USER (IMPL-4)";
     assert_eq!(client.send(user("other")), Err(wrong("USER", after_user)));
@@ -64,7 +66,7 @@ fn impl4_no_second_user_and_no_apop_after_a_successful_user() {
     );
     // PASS fails: now USER and APOP are allowed again, PASS is not (E-18).
     client.send(pass("bad")).unwrap();
-    client.enqueue_input(b"-ERR [AUTH] invalid password\r\n");
+    client.enqueue_all(b"-ERR [AUTH] invalid password\r\n");
     client.next_event().unwrap();
     let after = "except right after a successful USER (R1939-26)";
     assert_eq!(client.send(pass("again")), Err(wrong("PASS", after)));
@@ -74,10 +76,10 @@ fn impl4_no_second_user_and_no_apop_after_a_successful_user() {
             &Secret::new(b"tanstaaf".to_vec()),
         )
         .unwrap();
-    client.enqueue_input(b"-ERR [AUTH] no\r\n");
+    client.enqueue_all(b"-ERR [AUTH] no\r\n");
     client.next_event().unwrap();
     client.send(user("mrose")).unwrap();
-    client.enqueue_input(b"-ERR no such user\r\n");
+    client.enqueue_all(b"-ERR no such user\r\n");
     client.next_event().unwrap();
     // A failed USER does not allow PASS.
     assert_eq!(client.send(pass("x")), Err(wrong("PASS", after)));
@@ -89,11 +91,11 @@ fn r1939_26_pass_only_right_after_user() {
     let after = "except right after a successful USER (R1939-26)";
     assert_eq!(client.send(pass("x")), Err(wrong("PASS", after)));
     client.send(user("mrose")).unwrap();
-    client.enqueue_input(b"+OK\r\n");
+    client.enqueue_all(b"+OK\r\n");
     client.next_event().unwrap();
     // Another command in between breaks "right after".
     client.send(Command::Capa).unwrap();
-    client.enqueue_input(b"+OK\r\nUSER\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\nUSER\r\n.\r\n");
     client.next_event().unwrap();
     assert_eq!(client.send(pass("x")), Err(wrong("PASS", after)));
 }
@@ -127,10 +129,10 @@ fn spec_2_2_commands_checked_against_the_state() {
         );
     }
     client.send(user("mrose")).unwrap();
-    client.enqueue_input(b"+OK\r\n");
+    client.enqueue_all(b"+OK\r\n");
     client.next_event().unwrap();
     client.send(pass("tanstaaf")).unwrap();
-    client.enqueue_input(b"+OK\r\n");
+    client.enqueue_all(b"+OK\r\n");
     client.next_event().unwrap();
     assert_eq!(client.phase(), Phase::Transaction);
     for c in [user("x"), Command::Stls, Command::Utf8] {
@@ -155,10 +157,7 @@ fn spec_2_2_commands_checked_against_the_state() {
 
 #[test]
 fn r2449_17_pipelined_login_predicts_transaction_and_survives_failure() {
-    let config = ClientConfig {
-        pipeline_without_capability: true,
-        ..ClientConfig::default()
-    };
+    let config = ClientConfig::default().with_pipeline_without_capability(true);
     check(config, || {
         vec![
             Step::server_first("+OK ready\r\n").expect(["greeting apop=false +OK ready"]),
@@ -197,7 +196,7 @@ fn r2449_17_pipelined_login_predicts_transaction_and_survives_failure() {
 fn r2449_capabilities_checked_once_known() {
     let mut client = greeted(ClientConfig::default());
     client.send(Command::Capa).unwrap();
-    client.enqueue_input(b"+OK\r\nSASL PLAIN\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\nSASL PLAIN\r\n.\r\n");
     client.next_event().unwrap();
     assert_eq!(
         client.send(user("mrose")),
@@ -214,7 +213,7 @@ fn r2449_capabilities_checked_once_known() {
             &Secret::new(b"tanstaaf".to_vec()),
         )
         .unwrap();
-    client.enqueue_input(b"+OK\r\n");
+    client.enqueue_all(b"+OK\r\n");
     client.next_event().unwrap();
     assert_eq!(
         client.send(Command::Top {
@@ -230,12 +229,9 @@ fn r2449_capabilities_checked_once_known() {
     client.send(Command::Retr(n(1))).unwrap();
 
     // Without a CAPA reply nothing is assumed; with the check off nothing is refused.
-    let mut client = greeted(ClientConfig {
-        check_capabilities: false,
-        ..ClientConfig::default()
-    });
+    let mut client = greeted(ClientConfig::default().with_check_capabilities(false));
     client.send(Command::Capa).unwrap();
-    client.enqueue_input(b"+OK\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\n.\r\n");
     client.next_event().unwrap();
     client.send(user("mrose")).unwrap();
 }
@@ -245,26 +241,26 @@ fn e20_login_delay_user_asks_for_capa_after_login() {
     let mut client = greeted(ClientConfig::default());
     assert!(!client.should_refresh_capabilities());
     client.send(Command::Capa).unwrap();
-    client.enqueue_input(b"+OK\r\nUSER\r\nLOGIN-DELAY 900 USER\r\nEXPIRE 5 USER\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\nUSER\r\nLOGIN-DELAY 900 USER\r\nEXPIRE 5 USER\r\n.\r\n");
     client.next_event().unwrap();
     // Not before login: the exact values only come in TRANSACTION.
     assert!(!client.should_refresh_capabilities());
     client.send(user("mrose")).unwrap();
-    client.enqueue_input(b"+OK\r\n");
+    client.enqueue_all(b"+OK\r\n");
     client.next_event().unwrap();
     client.send(pass("tanstaaf")).unwrap();
-    client.enqueue_input(b"+OK\r\n");
+    client.enqueue_all(b"+OK\r\n");
     client.next_event().unwrap();
     assert!(client.should_refresh_capabilities());
     client.send(Command::Capa).unwrap();
-    client.enqueue_input(b"+OK\r\nUSER\r\nLOGIN-DELAY 1800\r\nEXPIRE 30\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\nUSER\r\nLOGIN-DELAY 1800\r\nEXPIRE 30\r\n.\r\n");
     client.next_event().unwrap();
     assert!(!client.should_refresh_capabilities());
 
     // EXPIRE ... USER alone is enough.
     let mut client = greeted(ClientConfig::default());
     client.send(Command::Capa).unwrap();
-    client.enqueue_input(b"+OK\r\nUSER\r\nEXPIRE NEVER USER\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\nUSER\r\nEXPIRE NEVER USER\r\n.\r\n");
     client.next_event().unwrap();
     client
         .apop(
@@ -272,20 +268,17 @@ fn e20_login_delay_user_asks_for_capa_after_login() {
             &Secret::new(b"tanstaaf".to_vec()),
         )
         .unwrap();
-    client.enqueue_input(b"+OK\r\n");
+    client.enqueue_all(b"+OK\r\n");
     client.next_event().unwrap();
     assert!(client.should_refresh_capabilities());
 }
 
 #[test]
 fn r1082_xtnd_listings_and_lenient_spaced_ok() {
-    let config = ClientConfig {
-        reply_options: ReplyOptions {
-            spaced_status: true,
-            ..ReplyOptions::strict()
-        },
-        ..ClientConfig::default()
-    };
+    let config = ClientConfig::default().with_reply_options(ReplyOptions {
+        spaced_status: true,
+        ..ReplyOptions::strict()
+    });
     check(config, || {
         vec![
             Step::server_first("+OK ready\r\n").expect(["greeting apop=false +OK ready"]),
@@ -358,7 +351,7 @@ fn r2449_17_events_carry_their_ids_in_order() {
     let mut client = greeted(ClientConfig::default());
     let id = client.send(Command::Capa).unwrap();
     assert_eq!(id.sequence(), 0);
-    client.enqueue_input(b"+OK\r\nTOP\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\nTOP\r\n.\r\n");
     let event = client.next_event().unwrap().unwrap();
     assert_eq!(event.id(), Some(id));
     assert!(event.is_final());
@@ -370,18 +363,24 @@ fn impl13_enqueue_buf_gives_the_same_events_as_enqueue_input() {
     let stream: &[u8] = b"+OK ready\r\n";
     let mut a = Client::new(ClientConfig::default());
     let mut b = Client::new(ClientConfig::default());
-    a.enqueue_input(stream);
-    b.enqueue_buf(bytes::BytesMut::from(stream));
+    a.enqueue_all(stream);
+    let mut buf = bytes::BytesMut::from(stream);
+    b.enqueue_buf(&mut buf);
+    assert!(buf.is_empty());
     assert_eq!(a.next_event(), b.next_event());
     for c in [&mut a, &mut b] {
         c.send(user("u")).unwrap();
     }
-    a.enqueue_input(b"+OK\r\n");
-    b.enqueue_buf(bytes::BytesMut::from(&b"+OK\r\n"[..]));
+    a.enqueue_all(b"+OK\r\n");
+    let mut buf = bytes::BytesMut::from(&b"+OK\r\n"[..]);
+    b.enqueue_buf(&mut buf);
+    assert!(buf.is_empty());
     assert_eq!(a.next_event(), b.next_event());
     // A reply handed over before its command went out is caught either way.
-    a.enqueue_input(b"+OK early\r\n");
-    b.enqueue_buf(bytes::BytesMut::from(&b"+OK early\r\n"[..]));
+    a.enqueue_all(b"+OK early\r\n");
+    let mut buf = bytes::BytesMut::from(&b"+OK early\r\n"[..]);
+    b.enqueue_buf(&mut buf);
+    assert!(buf.is_empty());
     for c in [&mut a, &mut b] {
         c.send(pass("p")).unwrap();
     }

@@ -5,13 +5,12 @@ use pop3_proto::client::{Client, ClientConfig, Event, Phase, SendError};
 use pop3_proto::sasl::{PlainClient, ScramClient, ScramHash};
 use pop3_proto::secret::Secret;
 use pop3_proto::types::{Command, Password, Username};
+use pop3_proto::{Machine as _, StartTls as _};
 use pop3_proto_tests::script::{check, Act, Step, TestMechanism};
+use pop3_proto_tests::EnqueueAll as _;
 
 fn require_tls() -> ClientConfig {
-    ClientConfig {
-        require_tls: true,
-        ..ClientConfig::default()
-    }
+    ClientConfig::default().with_require_tls(true)
 }
 
 fn user(name: &str) -> Command {
@@ -22,7 +21,7 @@ const GREETING: &str = "+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\
 
 fn greeted(config: ClientConfig) -> Client {
     let mut client = Client::new(config);
-    client.enqueue_input(GREETING.as_bytes());
+    client.enqueue_all(GREETING.as_bytes());
     assert!(matches!(
         client.next_event(),
         Ok(Some(Event::Greeting { .. }))
@@ -150,14 +149,14 @@ fn r2595_7_require_tls_whole_upgrade_then_credentials() {
 fn r2595_7_capability_cache_cleared_after_tls_established() {
     let mut client = greeted(ClientConfig::default());
     client.send(Command::Capa).unwrap();
-    client.enqueue_input(b"+OK\r\nSTLS\r\nUSER\r\nPIPELINING\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\nSTLS\r\nUSER\r\nPIPELINING\r\n.\r\n");
     assert!(matches!(
         client.next_event(),
         Ok(Some(Event::Capabilities { .. }))
     ));
     assert!(client.has_capability(b"stls"));
     client.send(Command::Stls).unwrap();
-    client.enqueue_input(b"+OK go\r\n");
+    client.enqueue_all(b"+OK go\r\n");
     assert!(matches!(
         client.next_event(),
         Ok(Some(Event::StartTls { .. }))
@@ -172,7 +171,7 @@ fn r2595_7_capability_cache_cleared_after_tls_established() {
     // Without PIPELINING known, one command at a time again.
     client.send(Command::Capa).unwrap();
     assert_eq!(client.send(Command::Noop), Err(SendError::MustWait));
-    client.enqueue_input(b"+OK\r\nUSER\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\nUSER\r\n.\r\n");
     assert!(matches!(
         client.next_event(),
         Ok(Some(Event::Capabilities { .. }))
@@ -182,13 +181,10 @@ fn r2595_7_capability_cache_cleared_after_tls_established() {
 
 #[test]
 fn r2595_3_stls_is_a_pipeline_barrier() {
-    let mut client = greeted(ClientConfig {
-        pipeline_without_capability: true,
-        ..ClientConfig::default()
-    });
+    let mut client = greeted(ClientConfig::default().with_pipeline_without_capability(true));
     client.send(Command::Capa).unwrap();
     assert_eq!(client.send(Command::Stls), Err(SendError::MustWait));
-    client.enqueue_input(b"+OK\r\nSTLS\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\nSTLS\r\n.\r\n");
     client.next_event().unwrap();
     client.send(Command::Stls).unwrap();
     assert_eq!(client.send(Command::Capa), Err(SendError::MustWait));
@@ -199,7 +195,7 @@ fn r2595_3_stls_is_a_pipeline_barrier() {
 fn r6856_3_no_stls_after_utf8_nor_under_implicit_tls() {
     let mut client = greeted(ClientConfig::default());
     client.send(Command::Utf8).unwrap();
-    client.enqueue_input(b"+OK UTF8 enabled\r\n");
+    client.enqueue_all(b"+OK UTF8 enabled\r\n");
     assert!(matches!(
         client.next_event(),
         Ok(Some(Event::Status { .. }))
@@ -211,11 +207,11 @@ fn r6856_3_no_stls_after_utf8_nor_under_implicit_tls() {
     ));
 
     // R8314-1: implicit TLS satisfies require_tls; STLS makes no sense.
-    let mut client = greeted(ClientConfig {
-        implicit_tls: true,
-        require_tls: true,
-        ..ClientConfig::default()
-    });
+    let mut client = greeted(
+        ClientConfig::default()
+            .with_implicit_tls(true)
+            .with_require_tls(true),
+    );
     assert!(matches!(
         client.send(Command::Stls),
         Err(SendError::StlsNotAllowed { .. })
@@ -227,7 +223,7 @@ fn r6856_3_no_stls_after_utf8_nor_under_implicit_tls() {
 fn r2595_2_stls_not_listed_is_refused_once_capabilities_are_known() {
     let mut client = greeted(ClientConfig::default());
     client.send(Command::Capa).unwrap();
-    client.enqueue_input(b"+OK\r\nUSER\r\n.\r\n");
+    client.enqueue_all(b"+OK\r\nUSER\r\n.\r\n");
     client.next_event().unwrap();
     assert_eq!(
         client.send(Command::Stls),

@@ -1,11 +1,12 @@
-//! The client machine against scripted server bytes: the test vectors of
-//! SPEC.md §15 (TV-1, TV-3 to TV-8) replayed byte for byte, each once with the
+//! The client machine against scripted server bytes: the test vectors (TV-1,
+//! the session of RFC 1939 §10, and TV-3 to TV-8) replayed byte for byte, each once with the
 //! server's bytes all at once and once one byte at a time, checking the bytes the
 //! client writes and the events it gives.
 
 use pop3_proto::client::{ClientConfig, Phase};
 use pop3_proto::sasl::{decode_base64, PlainClient, XOAuth2Client};
 use pop3_proto::types::{Command, LanguageRange, MessageNumber, Password, Username};
+use pop3_proto::StartTls as _;
 use pop3_proto_tests::script::{body, check, Act, Step, TestMechanism};
 use pop3_proto_tests::{TV1_MSG1, TV1_MSG2};
 use sha2::{Digest, Sha256};

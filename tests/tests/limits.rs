@@ -6,7 +6,7 @@
 //! One test per bound, named after it. The table in the fuzzing report lists them.
 
 use bytes::{Bytes, BytesMut};
-use pop3_proto::client::{Client, ClientConfig, ClientError, Event, SendError};
+use pop3_proto::client::{Client, ClientConfig, ClientError, CommandError, Event, SendError};
 use pop3_proto::dot::{BodyDecoder, BodyPiece, DecoderConfig, DotError};
 use pop3_proto::framing::{FramingConfig, FramingError, LineFramer};
 use pop3_proto::server::{CloseReason, Refusal, Server, ServerConfig, ServerEvent};
@@ -14,6 +14,8 @@ use pop3_proto::types::{
     Command, Extension, Keyword, MessageNumber, Param, Password, ResponseCode, Status, StatusLine,
     Text, UniqueId, Username,
 };
+use pop3_proto::Machine as _;
+use pop3_proto_tests::EnqueueAll as _;
 
 // ----- helpers -----
 
@@ -29,11 +31,8 @@ fn output(s: &mut Server) -> Vec<u8> {
 
 /// A client past the greeting, with pipelining allowed.
 fn client(config: ClientConfig) -> Client {
-    let mut c = Client::new(ClientConfig {
-        pipeline_without_capability: true,
-        ..config
-    });
-    c.enqueue_input(b"+OK ready\r\n");
+    let mut c = Client::new(config.with_pipeline_without_capability(true));
+    c.enqueue_all(b"+OK ready\r\n");
     assert!(matches!(c.next_event(), Ok(Some(Event::Greeting { .. }))));
     c
 }
@@ -44,13 +43,14 @@ fn logged_in(config: ClientConfig) -> Client {
     c.send(Command::User(Username::new("u").unwrap())).unwrap();
     c.send(Command::Pass(Password::new("p").unwrap())).unwrap();
     c.take_output();
-    c.enqueue_input(b"+OK\r\n+OK in\r\n");
+    c.enqueue_all(b"+OK\r\n+OK in\r\n");
     assert!(matches!(c.next_event(), Ok(Some(Event::Status { .. }))));
     assert!(matches!(c.next_event(), Ok(Some(Event::Status { .. }))));
     c
 }
 
-/// Everything the client reports until it needs input.
+/// Everything the client reports until it needs input, or the error that ended
+/// its session.
 fn drain(c: &mut Client) -> Vec<Result<Event, ClientError>> {
     let mut out = Vec::new();
     for _ in 0..1_000_000 {
@@ -58,11 +58,8 @@ fn drain(c: &mut Client) -> Vec<Result<Event, ClientError>> {
             Ok(Some(e)) => out.push(Ok(e)),
             Ok(None) => return out,
             Err(e) => {
-                let fatal = e.is_fatal();
                 out.push(Err(e));
-                if fatal {
-                    return out;
-                }
+                return out;
             }
         }
     }
@@ -391,16 +388,13 @@ fn limit_failed_logins() {
 #[test]
 fn limit_client_status_line() {
     for (total, ok) in [(300usize, true), (301, false)] {
-        let mut c = logged_in(ClientConfig {
-            max_line: 300,
-            ..ClientConfig::default()
-        });
+        let mut c = logged_in(ClientConfig::default().with_max_line(300));
         c.send(Command::Noop).unwrap();
         let mut line = b"+OK ".to_vec();
         line.resize(total - 2, b'a');
         line.extend_from_slice(b"\r\n");
         for chunk in line.chunks(50) {
-            c.enqueue_input(chunk);
+            c.enqueue_all(chunk);
             let events = drain(&mut c);
             assert!(c.buffered_input() < 300);
             if !events.is_empty() {
@@ -423,11 +417,11 @@ fn limit_client_status_line() {
 #[test]
 fn limit_client_sasl_line() {
     for (len, ok) in [(1000usize, true), (1001, false)] {
-        let mut c = client(ClientConfig {
-            max_line: 100,
-            max_sasl_line: 1000,
-            ..ClientConfig::default()
-        });
+        let mut c = client(
+            ClientConfig::default()
+                .with_max_line(100)
+                .with_max_sasl_line(1000),
+        );
         let mech = pop3_proto::sasl::LoginClient::new("u", b"p".to_vec()).unwrap();
         c.authenticate(Box::new(mech)).unwrap();
         c.take_output();
@@ -435,7 +429,7 @@ fn limit_client_sasl_line() {
         let mut line = b"+ ".to_vec();
         line.resize(len - 2, b'A');
         line.extend_from_slice(b"\r\n");
-        c.enqueue_input(&line);
+        c.enqueue_all(&line);
         let events = drain(&mut c);
         assert!(c.buffered_input() < 1000);
         let framing = events
@@ -450,10 +444,7 @@ fn limit_client_sasl_line() {
 #[test]
 fn limit_client_listing_lines() {
     for (lines, ok) in [(5usize, true), (6, false)] {
-        let mut c = logged_in(ClientConfig {
-            max_listing_lines: 5,
-            ..ClientConfig::default()
-        });
+        let mut c = logged_in(ClientConfig::default().with_max_listing_lines(5));
         c.send(Command::List(None)).unwrap();
         c.send(Command::Noop).unwrap();
         let mut reply = b"+OK\r\n".to_vec();
@@ -461,7 +452,7 @@ fn limit_client_listing_lines() {
             reply.extend_from_slice(format!("{i} 100\r\n").as_bytes());
         }
         reply.extend_from_slice(b".\r\n+OK noop\r\n");
-        c.enqueue_input(&reply);
+        c.enqueue_all(&reply);
         let events = drain(&mut c);
         if ok {
             assert!(
@@ -469,7 +460,13 @@ fn limit_client_listing_lines() {
             );
         } else {
             assert!(
-                matches!(events[0], Err(ClientError::ListingTooLarge { .. })),
+                matches!(
+                    events[0],
+                    Ok(Event::Failed {
+                        error: CommandError::ListingTooLarge { .. },
+                        ..
+                    })
+                ),
                 "{events:?}"
             );
         }
@@ -481,10 +478,7 @@ fn limit_client_listing_lines() {
 #[test]
 fn limit_client_listing_bytes() {
     for (bytes, ok) in [(100usize, true), (101, false)] {
-        let mut c = logged_in(ClientConfig {
-            max_listing_bytes: 100,
-            ..ClientConfig::default()
-        });
+        let mut c = logged_in(ClientConfig::default().with_max_listing_bytes(100));
         c.send(Command::Uidl(None)).unwrap();
         c.send(Command::Noop).unwrap();
         // One listing line "1 " + uid of `bytes - 2` octets... split over two lines
@@ -497,7 +491,7 @@ fn limit_client_listing_bytes() {
         reply.extend_from_slice(b"\r\n2 ");
         reply.extend_from_slice(&vec![b'b'; second - 2]);
         reply.extend_from_slice(b"\r\n.\r\n+OK noop\r\n");
-        c.enqueue_input(&reply);
+        c.enqueue_all(&reply);
         let events = drain(&mut c);
         if ok {
             assert!(
@@ -506,7 +500,13 @@ fn limit_client_listing_bytes() {
             );
         } else {
             assert!(
-                matches!(events[0], Err(ClientError::ListingTooLarge { .. })),
+                matches!(
+                    events[0],
+                    Ok(Event::Failed {
+                        error: CommandError::ListingTooLarge { .. },
+                        ..
+                    })
+                ),
                 "{events:?}"
             );
         }
@@ -519,10 +519,7 @@ fn limit_client_listing_bytes() {
 #[test]
 fn limit_client_max_body() {
     for (size, ok) in [(1000usize, true), (1001, false)] {
-        let mut c = logged_in(ClientConfig {
-            max_body: Some(1000),
-            ..ClientConfig::default()
-        });
+        let mut c = logged_in(ClientConfig::default().with_max_body(Some(1000)));
         c.send(Command::Retr(n(1))).unwrap();
         // One body line of `size` octets, CRLF included.
         let mut reply = b"+OK\r\n".to_vec();
@@ -531,11 +528,14 @@ fn limit_client_max_body() {
         let mut handed = 0usize;
         let mut too_large = false;
         for chunk in reply.chunks(64) {
-            c.enqueue_input(chunk);
+            c.enqueue_all(chunk);
             for e in drain(&mut c) {
                 match e {
                     Ok(Event::BodyChunk { data, .. }) => handed += data.len(),
-                    Err(ClientError::BodyTooLarge { limit, .. }) => {
+                    Ok(Event::Failed {
+                        error: CommandError::BodyTooLarge { limit },
+                        ..
+                    }) => {
                         assert_eq!(limit, 1000);
                         too_large = true;
                     }
@@ -550,14 +550,49 @@ fn limit_client_max_body() {
     }
 }
 
+/// `ClientConfig::max_buffered_input`: the client takes no more input than the
+/// bound until its events are taken; what does not fit stays with the caller,
+/// and nothing is lost.
+#[test]
+fn limit_client_buffered_input() {
+    let config = ClientConfig::default()
+        .with_max_buffered_input(64)
+        .with_max_line(64)
+        .with_max_sasl_line(64);
+    let mut c = logged_in(config);
+    c.send(Command::Retr(n(1))).unwrap();
+    let mut reply = b"+OK\r\n".to_vec();
+    for i in 0..20 {
+        reply.extend_from_slice(format!("line {i:02} of the body\r\n").as_bytes());
+    }
+    reply.extend_from_slice(b".\r\n");
+    let mut rest = &reply[..];
+    let mut body = Vec::new();
+    let mut ended = false;
+    while !rest.is_empty() {
+        let room = c.input_room();
+        assert!(room <= 64);
+        let taken = c.enqueue_input(rest);
+        assert_eq!(taken, room.min(rest.len()), "takes exactly what fits");
+        assert!(c.buffered_input() <= 64);
+        rest = &rest[taken..];
+        for e in drain(&mut c) {
+            match e {
+                Ok(Event::BodyChunk { data, .. }) => body.extend_from_slice(&data),
+                Ok(Event::BodyEnd { .. }) => ended = true,
+                _ => {}
+            }
+        }
+    }
+    assert!(ended);
+    assert_eq!(body, reply[5..reply.len() - 3]);
+}
+
 /// `ClientConfig::max_in_flight`: at most this many commands wait for replies;
 /// the next `send` is refused, and accepted again once a reply came.
 #[test]
 fn limit_client_in_flight() {
-    let mut c = logged_in(ClientConfig {
-        max_in_flight: 3,
-        ..ClientConfig::default()
-    });
+    let mut c = logged_in(ClientConfig::default().with_max_in_flight(3));
     for _ in 0..3 {
         c.send(Command::Noop).unwrap();
     }
@@ -566,7 +601,7 @@ fn limit_client_in_flight() {
         c.send(Command::Noop),
         Err(SendError::TooManyInFlight { limit: 3 })
     );
-    c.enqueue_input(b"+OK\r\n");
+    c.enqueue_all(b"+OK\r\n");
     assert!(matches!(c.next_event(), Ok(Some(Event::Status { .. }))));
     assert!(c.send(Command::Noop).is_ok());
     // Output is bounded by the same limit: 3 commands of at most 255 octets each.

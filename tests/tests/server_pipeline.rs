@@ -60,10 +60,7 @@ fn r2449_17_ten_thousand_pipelined_commands_answered_in_order() {
 
 #[test]
 fn r2449_17_ten_thousand_pipelined_commands_against_the_client() {
-    let client = ClientConfig {
-        max_in_flight: 20_000,
-        ..ClientConfig::default()
-    };
+    let client = ClientConfig::default().with_max_in_flight(20_000);
     let server = ServerConfig {
         max_buffered_input: 1 << 20,
         ..ServerConfig::default()

@@ -16,6 +16,7 @@ use pop3_proto::types::{
     Capability, CodeKind, Command, MessageNumber, Password, UidListing, UniqueId, Username,
 };
 use pop3_proto::url::{Auth, PopUrl};
+use pop3_proto::{Machine, StartTls};
 use rustls::pki_types::ServerName;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -124,6 +125,8 @@ struct Session {
     client: Client,
     buf: Vec<u8>,
     trace: Trace,
+    /// The server closed the connection.
+    eof: bool,
 }
 
 impl Session {
@@ -135,28 +138,43 @@ impl Session {
         self.conn.flush().await
     }
 
-    /// The next event, reading as needed. Non-fatal protocol errors are returned
-    /// as `Ok(Err(..))`.
-    async fn event(&mut self) -> io::Result<Result<Event, ClientError>> {
+    /// The next event, reading as needed. A command that failed in a way the
+    /// session survives comes as [`Event::Failed`]; an error ends the session.
+    async fn event(&mut self) -> io::Result<Event> {
         loop {
             match self.client.next_event() {
                 Ok(Some(event)) => {
                     self.trace_event(&event);
-                    return Ok(Ok(event));
+                    return Ok(event);
                 }
                 Ok(None) => {}
-                Err(e) if e.is_fatal() => return Err(protocol(e)),
-                Err(e) => return Ok(Err(e)),
+                // The server closed the connection with a reply outstanding: an
+                // EOF, which `closed` recognises.
+                Err(ClientError::ConnectionClosed { .. }) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the server closed the connection",
+                    ))
+                }
+                Err(e) => return Err(protocol(e)),
             }
-            self.flush().await?;
-            let n = self.conn.read(&mut self.buf).await?;
-            if n == 0 {
+            if self.eof {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     "the server closed the connection",
                 ));
             }
-            self.client.enqueue_input(&self.buf[..n]);
+            self.flush().await?;
+            // Never read more than the machine takes now.
+            let room = self.client.input_room().min(self.buf.len());
+            let n = self.conn.read(&mut self.buf[..room]).await?;
+            if n == 0 {
+                self.client.enqueue_eof();
+                self.eof = true;
+            } else {
+                let taken = self.client.enqueue_input(&self.buf[..n]);
+                debug_assert_eq!(taken, n);
+            }
         }
     }
 
@@ -204,12 +222,14 @@ impl Session {
         self.wait(id).await
     }
 
+    /// Waits for the final event of a command; a failure of any command on the
+    /// way ends the wait with an error.
     async fn wait(&mut self, id: CommandId) -> io::Result<Event> {
         loop {
             match self.event().await? {
-                Ok(event) if event.id() == Some(id) && event.is_final() => return Ok(event),
-                Ok(_) => {}
-                Err(e) => return Err(protocol(e)),
+                Event::Failed { error, .. } => return Err(protocol(error)),
+                event if event.id() == Some(id) && event.is_final() => return Ok(event),
+                _ => {}
             }
         }
     }
@@ -282,20 +302,19 @@ async fn open(options: &FetchOptions) -> io::Result<Session> {
         conn = Conn::ClientTls(Box::new(connector.connect(server_name.clone(), tcp).await?));
         trace.note("TLS established (implicit)");
     }
-    let config = ClientConfig {
-        implicit_tls: url.is_tls(),
-        require_tls: options.stls,
-        ..ClientConfig::default()
-    };
+    let config = ClientConfig::default()
+        .with_implicit_tls(url.is_tls())
+        .with_require_tls(options.stls);
     let mut s = Session {
         conn,
         client: Client::new(config),
         buf: vec![0u8; 64 * 1024],
         trace,
+        eof: false,
     };
     // The greeting.
     match s.event().await? {
-        Ok(Event::Greeting { .. }) => {}
+        Event::Greeting { .. } => {}
         other => return Err(protocol(format!("no greeting: {other:?}"))),
     }
     capa(&mut s).await?;
@@ -851,14 +870,17 @@ async fn fetch_all(
             next += 1;
         }
         s.flush().await?;
-        let event = match s.event().await? {
-            Ok(event) => event,
-            Err(e) => {
-                summary.problems.push(e.to_string());
-                continue;
+        match s.event().await? {
+            Event::Failed { id, error } => {
+                // A failure standing in for the RETR's last event (a body over
+                // a limit) ends that message: it is not saved.
+                if error.ends_command() && in_flight.remove(&id).is_some() {
+                    if let Some(r) = current.take_if(|r| r.id == id) {
+                        discard(r).await;
+                    }
+                }
+                summary.problems.push(error.to_string());
             }
-        };
-        match event {
             Event::BodyStart { id, .. } => {
                 let Some(w) = in_flight.get(&id).and_then(|&i| wanted.get(i)) else {
                     continue;

@@ -1,5 +1,7 @@
-//! What can go wrong on the client side: commands refused before they are sent,
-//! and bad input from the server.
+//! What can go wrong on the client side: commands refused before they are sent
+//! ([`SendError`]), a command whose reply could not be used ([`CommandError`],
+//! reported in [`Event::Failed`](super::Event::Failed); the session goes on), and a
+//! server that broke the session ([`ClientError`]; the session is over).
 
 use crate::framing::FramingError;
 use crate::types::{StatusLine, ValueError};
@@ -10,7 +12,7 @@ use super::CommandId;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SendError {
-    /// The command is not valid in the current state (SPEC.md §2.2).
+    /// The command is not valid in the current state (RFC 1939 §3).
     #[error("{command} is not valid {state}")]
     WrongState {
         /// The command's keyword.
@@ -58,9 +60,24 @@ pub enum SendError {
     Closed,
 }
 
-/// Bad input from the server, or a protocol violation. [`ClientError::is_fatal`]
-/// says whether the session can go on; after a fatal error the machine gives no
-/// more events and the caller should close the connection.
+/// Why the session is over: a server that broke the protocol beyond recovery, or
+/// a connection that ended too early. Returned by
+/// [`Machine::next_event`](crate::Machine::next_event); from then on every call
+/// returns the same error, no event follows, [`Client::phase`](super::Client::phase)
+/// is [`Phase::Closed`](super::Phase::Closed), and the host should close the
+/// connection. Failures the session survives are [`CommandError`]s, reported as
+/// [`Event::Failed`](super::Event::Failed).
+///
+/// ```
+/// use pop3_proto::Machine;
+/// use pop3_proto::client::{Client, ClientConfig, ClientError, Phase};
+/// let mut client = Client::new(ClientConfig::default());
+/// let _ = client.enqueue_input(b"-ERR go away\r\n");
+/// let error = client.next_event().unwrap_err();
+/// assert!(matches!(error, ClientError::GreetingRefused { .. }));
+/// assert_eq!(client.next_event(), Err(error));
+/// assert_eq!(client.phase(), Phase::Closed);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum ClientError {
@@ -97,52 +114,6 @@ pub enum ClientError {
         /// What was wrong.
         error: FramingError,
     },
-    /// A line of a listing could not be parsed; it was skipped.
-    #[error("skipped a malformed listing line for command {id:?}")]
-    BadListingLine {
-        /// The command answered.
-        id: CommandId,
-    },
-    /// A listing had more lines or octets than allowed; it was read to its end
-    /// and dropped, and the session goes on. This error stands in for the
-    /// listing's event.
-    #[error("the listing for command {id:?} passed {max_lines} lines or {max_bytes} octets")]
-    ListingTooLarge {
-        /// The command answered.
-        id: CommandId,
-        /// The configured line limit.
-        max_lines: usize,
-        /// The configured octet limit.
-        max_bytes: usize,
-    },
-    /// A body passed the configured size limit: the first `limit` octets were
-    /// handed out, the rest is skipped up to the terminator, and the session goes
-    /// on. No [`Event::BodyEnd`](super::Event::BodyEnd) follows for this command.
-    #[error("the body for command {id:?} passed {limit} octets")]
-    BodyTooLarge {
-        /// The command answered.
-        id: CommandId,
-        /// The configured limit.
-        limit: u64,
-    },
-    /// The server's reply to STAT, `LIST n` or `UIDL n` was `+OK` but not in the
-    /// form the RFC gives. The status line is kept.
-    #[error("malformed reply to command {id:?}")]
-    MalformedReply {
-        /// The command answered.
-        id: CommandId,
-        /// The line.
-        line: StatusLine,
-    },
-    /// A SASL challenge could not be decoded or answered; the exchange was
-    /// cancelled with `*` (R5034-10).
-    #[error("SASL exchange for command {id:?} failed: {reason}")]
-    Sasl {
-        /// The AUTH command.
-        id: CommandId,
-        /// What went wrong.
-        reason: crate::sasl::SaslError,
-    },
     /// The server accepted AUTH without proving itself to the mechanism (SCRAM:
     /// no valid server signature). The session must not be trusted.
     #[error("the server did not prove its identity in AUTH {id:?}: {reason}")]
@@ -159,18 +130,6 @@ pub enum ClientError {
         /// The command at the head of the queue.
         id: CommandId,
     },
-    /// TLS was required but the server did not offer STLS (downgrade, R2595-8).
-    #[error("TLS is required but the server does not offer STLS")]
-    StlsNotOffered,
-    /// TLS was required but the server refused STLS (downgrade). This error
-    /// stands in for the STLS command's event.
-    #[error("TLS is required but the server refused STLS")]
-    StlsRefused {
-        /// The STLS command.
-        id: CommandId,
-        /// The refusal.
-        line: StatusLine,
-    },
     /// Input arrived after the session ended (QUIT answered).
     #[error("input after the session ended")]
     InputAfterClose,
@@ -184,45 +143,74 @@ pub enum ClientError {
     },
 }
 
-impl ClientError {
-    /// Whether the session cannot go on. After a fatal error the machine produces
-    /// no more events, repeats the error from every
-    /// [`Client::next_event`](super::Client::next_event) call, and is in
-    /// [`Phase::Closed`](super::Phase::Closed); the caller should close the
-    /// connection.
-    ///
-    /// Not fatal (the session is in a defined state and goes on): a skipped
-    /// listing line, a listing or body past its limit, a malformed STAT /
-    /// `LIST n` / `UIDL n` reply, a SASL exchange cancelled with `*` (the server's
-    /// `-ERR` follows), and the TLS-policy reports `StlsNotOffered` and
-    /// `StlsRefused`.
-    ///
-    /// ```
-    /// use pop3_proto::client::{Client, ClientConfig, ClientError, Phase};
-    /// let mut client = Client::new(ClientConfig::default());
-    /// client.enqueue_input(b"-ERR go away\r\n");
-    /// let error = client.next_event().unwrap_err();
-    /// assert!(matches!(error, ClientError::GreetingRefused { .. }));
-    /// assert!(error.is_fatal());
-    /// assert_eq!(client.next_event(), Err(error));
-    /// assert_eq!(client.phase(), Phase::Closed);
-    /// ```
-    pub fn is_fatal(&self) -> bool {
-        !matches!(
-            self,
-            ClientError::BadListingLine { .. }
-                | ClientError::ListingTooLarge { .. }
-                | ClientError::BodyTooLarge { .. }
-                | ClientError::MalformedReply { .. }
-                | ClientError::Sasl { .. }
-                | ClientError::StlsNotOffered
-                | ClientError::StlsRefused { .. }
-        )
-    }
+/// A command whose reply could not be used, or a policy the reply broke. The
+/// session goes on: it comes in [`Event::Failed`](super::Event::Failed), which
+/// names the command.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CommandError {
+    /// A line of a listing could not be parsed; it was skipped.
+    #[error("skipped a malformed listing line")]
+    BadListingLine,
+    /// A listing had more lines or octets than allowed; it was read to its end
+    /// and dropped, and the session goes on. This failure stands in for the
+    /// listing's event.
+    #[error("the listing passed {max_lines} lines or {max_bytes} octets")]
+    ListingTooLarge {
+        /// The configured line limit.
+        max_lines: usize,
+        /// The configured octet limit.
+        max_bytes: usize,
+    },
+    /// A body passed the configured size limit: the first `limit` octets were
+    /// handed out, the rest is skipped up to the terminator, and the session goes
+    /// on. No [`Event::BodyEnd`](super::Event::BodyEnd) follows for this command.
+    #[error("the body passed {limit} octets")]
+    BodyTooLarge {
+        /// The configured limit.
+        limit: u64,
+    },
+    /// The server's reply to STAT, `LIST n` or `UIDL n` was `+OK` but not in the
+    /// form the RFC gives. The status line is kept.
+    #[error("malformed reply")]
+    MalformedReply {
+        /// The line.
+        line: StatusLine,
+    },
+    /// A SASL challenge could not be decoded or answered; the exchange was
+    /// cancelled with `*` (R5034-10).
+    #[error("SASL exchange failed: {reason}")]
+    Sasl {
+        /// What went wrong.
+        reason: crate::sasl::SaslError,
+    },
+    /// TLS was required but the server did not offer STLS (downgrade, R2595-8,
+    /// RFC 2595 §4). Raised when the CAPA reply arrives (after its
+    /// [`Event::Capabilities`](super::Event::Capabilities), or its `-ERR`
+    /// [`Event::Status`](super::Event::Status)): the failure names the CAPA command.
+    #[error("TLS is required but the server does not offer STLS")]
+    StlsNotOffered,
+    /// TLS was required but the server refused STLS (downgrade). This failure
+    /// stands in for the STLS command's event.
+    #[error("TLS is required but the server refused STLS")]
+    StlsRefused {
+        /// The refusal.
+        line: StatusLine,
+    },
 }
 
-impl From<ValueError> for ClientError {
-    fn from(_: ValueError) -> Self {
-        ClientError::BadStatusLine { id: None }
+impl CommandError {
+    /// Whether this failure stands in for the command's final event (nothing else
+    /// follows for the command), rather than coming after it
+    /// ([`CommandError::BadListingLine`], [`CommandError::StlsNotOffered`]) or
+    /// before the server's `-ERR` ([`CommandError::Sasl`]).
+    pub fn ends_command(&self) -> bool {
+        matches!(
+            self,
+            CommandError::ListingTooLarge { .. }
+                | CommandError::BodyTooLarge { .. }
+                | CommandError::MalformedReply { .. }
+                | CommandError::StlsRefused { .. }
+        )
     }
 }

@@ -4,6 +4,7 @@
 use alloc::vec::Vec;
 use bytes::Bytes;
 
+use super::CommandError;
 use crate::types::{
     Capability, DropListing, Greeting, GroupListing, LanguageListing, ScanListing, StatusLine,
     UidListing,
@@ -27,16 +28,16 @@ impl CommandId {
 /// [`Event::ScanOne`], [`Event::UidOne`], [`Event::Capabilities`],
 /// [`Event::ScanListing`], [`Event::UidListing`], [`Event::Languages`],
 /// [`Event::Groups`], [`Event::BodyEnd`], [`Event::StartTls`] or
-/// [`Event::Closed`], in the order the commands were sent, or with a non-fatal
-/// error standing in for that event ([`ClientError::ListingTooLarge`],
-/// [`ClientError::BodyTooLarge`], [`ClientError::MalformedReply`],
-/// [`ClientError::StlsRefused`]). A `-ERR` reply comes as [`Event::Status`] (or
-/// [`Event::Closed`] for QUIT), never followed by a body (E-1).
+/// [`Event::Closed`], in the order the commands were sent, or with an
+/// [`Event::Failed`] standing in for that event (one whose
+/// [`CommandError::ends_command`] is true: a listing or body over its limit, a
+/// malformed STAT / `LIST n` / `UIDL n` / `LANG x` reply, STLS refused while TLS
+/// is required). A `-ERR` reply comes as [`Event::Status`] (or [`Event::Closed`]
+/// for QUIT), never followed by a body (E-1).
 ///
-/// [`ClientError::ListingTooLarge`]: super::ClientError::ListingTooLarge
-/// [`ClientError::BodyTooLarge`]: super::ClientError::BodyTooLarge
-/// [`ClientError::MalformedReply`]: super::ClientError::MalformedReply
-/// [`ClientError::StlsRefused`]: super::ClientError::StlsRefused
+/// Every failure the session survives is an [`Event::Failed`] naming its command;
+/// `Err` from [`Machine::next_event`](crate::Machine::next_event) means the session
+/// is over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {
@@ -152,7 +153,7 @@ pub enum Event {
         size: u64,
     },
     /// `+OK` to STLS: start the TLS handshake now, then call
-    /// [`Client::tls_established`](super::Client::tls_established).
+    /// [`StartTls::tls_established`](crate::StartTls::tls_established).
     StartTls {
         /// The command answered.
         id: CommandId,
@@ -163,6 +164,16 @@ pub enum Event {
         id: CommandId,
         /// The status line (`-ERR` when the server could not remove every message).
         line: StatusLine,
+    },
+    /// A command failed in a way the session survives; see [`CommandError`] for
+    /// each case and [`CommandError::ends_command`] for whether it stands in for
+    /// the command's final event. [`CommandError::StlsNotOffered`] names the CAPA
+    /// command whose reply lacked STLS.
+    Failed {
+        /// The command it belongs to.
+        id: CommandId,
+        /// What went wrong.
+        error: CommandError,
     },
 }
 
@@ -185,15 +196,19 @@ impl Event {
             | Event::BodyChunk { id, .. }
             | Event::BodyEnd { id, .. }
             | Event::StartTls { id }
-            | Event::Closed { id, .. } => Some(*id),
+            | Event::Closed { id, .. }
+            | Event::Failed { id, .. } => Some(*id),
         }
     }
 
-    /// Whether this is the last event for its command.
+    /// Whether this is the last event for its command. An [`Event::Failed`] is
+    /// final when it stands in for the command's event
+    /// ([`CommandError::ends_command`]).
     pub fn is_final(&self) -> bool {
-        !matches!(
-            self,
-            Event::Greeting { .. } | Event::BodyStart { .. } | Event::BodyChunk { .. }
-        )
+        match self {
+            Event::Greeting { .. } | Event::BodyStart { .. } | Event::BodyChunk { .. } => false,
+            Event::Failed { error, .. } => error.ends_command(),
+            _ => true,
+        }
     }
 }

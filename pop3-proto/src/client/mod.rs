@@ -1,26 +1,35 @@
 //! The client half of the codec: a pure state machine that a program drives with
 //! the bytes it reads, and that tells it which bytes to write and what happened.
+//! It keeps the crate's IO contract, [`Machine`](crate::Machine) (and
+//! [`StartTls`](crate::StartTls)); the module documentation of
+//! [`machine`](crate::machine) gives the call order.
 //!
 //! ```
+//! use pop3_proto::Machine;
 //! use pop3_proto::client::{Client, ClientConfig, Event};
 //! use pop3_proto::types::{Command, MessageNumber, Username, Password};
 //!
 //! let mut client = Client::new(ClientConfig::default());
-//! client.enqueue_input(b"+OK POP3 server ready\r\n");
+//! let taken = client.enqueue_input(b"+OK POP3 server ready\r\n");
+//! assert_eq!(taken, 23);
 //! assert!(matches!(client.next_event(), Ok(Some(Event::Greeting { .. }))));
 //!
 //! let user = client.send(Command::User(Username::new("alice").unwrap())).unwrap();
 //! assert_eq!(&client.take_output().unwrap()[..], b"USER alice\r\n");
-//! client.enqueue_input(b"+OK\r\n");
+//! let _ = client.enqueue_input(b"+OK\r\n");
 //! assert!(matches!(client.next_event(), Ok(Some(Event::Status { id, .. })) if id == user));
 //! ```
 //!
-//! The program's loop: write whatever [`Client::take_output`] gives, feed what the
-//! socket reads to [`Client::enqueue_input`], and call [`Client::next_event`] until
-//! it returns `Ok(None)`. When the socket reports end of file, call
-//! [`Client::connection_closed`] and drain the events once more. The reply to each
-//! command is decided by the command at the head of the queue of commands in flight
-//! (SPEC.md §7): a reply does not say whether it is multi-line.
+//! The program's loop: write whatever [`Machine::take_output`](crate::Machine::take_output)
+//! gives, feed what the socket reads (at most
+//! [`Machine::input_room`](crate::Machine::input_room) octets) to
+//! [`Machine::enqueue_input`](crate::Machine::enqueue_input), and call
+//! [`Machine::next_event`](crate::Machine::next_event) until it returns
+//! `Ok(None)`. When the socket reports end of file, call
+//! [`Machine::enqueue_eof`](crate::Machine::enqueue_eof) and drain the events once
+//! more. The reply to each command is decided by the command at the head of the
+//! queue of commands in flight: a reply does not say whether it is multi-line
+//! (RFC 1939 §3).
 //!
 //! # What the machine guarantees
 //!
@@ -28,22 +37,25 @@
 //!   [`Client::authenticate`] and [`Client::send_extension`], which check the state,
 //!   the advertised capabilities, pipelining, the AUTH and STLS barriers and the TLS
 //!   policy, and refuse with a [`SendError`] (nothing written) instead of producing a
-//!   wrong stream.
-//! * Every command sent ends with exactly one final event (see [`Event`]), or with a
-//!   non-fatal error standing in for it ([`ClientError::ListingTooLarge`],
-//!   [`ClientError::BodyTooLarge`], [`ClientError::MalformedReply`],
-//!   [`ClientError::StlsRefused`]), in the order the commands were sent.
+//!   wrong stream. [`Client::send_unchecked`] skips only the capability check.
+//! * Every command sent ends with exactly one final event (see [`Event`]), or with an
+//!   [`Event::Failed`] standing in for it ([`CommandError::ends_command`]), in the
+//!   order the commands were sent.
+//! * Every failure the session survives is an [`Event::Failed`] naming its command,
+//!   so `next_event()?` never ends a healthy session.
 //! * The events do not depend on how the input is split: one byte at a time or all
 //!   at once gives the same events once consecutive [`Event::BodyChunk`]s are joined.
-//! * Memory stays bounded by the configured limits: bodies are streamed as slices of
-//!   the input, listings and lines are capped.
-//! * After a fatal error ([`ClientError::is_fatal`]) the same error comes back from
-//!   every [`Client::next_event`] call, no event follows, and [`Client::phase`] is
-//!   [`Phase::Closed`].
+//! * Memory stays bounded by the configured limits: the input buffer by
+//!   [`ClientConfig::max_buffered_input`], bodies are streamed as slices of the
+//!   input, listings and lines are capped.
+//! * After an error ([`ClientError`]) the same error comes back from every
+//!   [`Machine::next_event`](crate::Machine::next_event) call, no event follows, and
+//!   [`Client::phase`] is [`Phase::Closed`].
 
 mod config;
 mod error;
 mod event;
+mod io;
 mod receive;
 mod send;
 
@@ -54,19 +66,21 @@ use alloc::vec::Vec;
 use bytes::{Bytes, BytesMut};
 
 pub use config::ClientConfig;
-pub use error::{ClientError, SendError};
+pub use error::{ClientError, CommandError, SendError};
 pub use event::{CommandId, Event};
 
 use crate::apop::Timestamp;
 use crate::dot::{BodyDecoder, BodyPiece};
 use crate::encode::Encode;
+use crate::error::ParseError;
 use crate::framing::{FramingConfig, LineFramer};
 use crate::options::ReplyOptions;
 use crate::sasl::{self, ClientMechanism, SaslError};
 use crate::secret::Secret;
 use crate::types::{
-    ApopDigest, Base64Text, Capability, Command, DropListing, Extension, Greeting, GroupListing,
-    InitialResponse, LanguageListing, ScanListing, StatusLine, UidListing, Username, Xtnd,
+    ApopDigest, AuthResponse, Base64Text, Capability, Command, Continuation, DropListing,
+    Extension, Greeting, GroupListing, InitialResponse, LanguageListing, ScanListing, StatusLine,
+    UidListing, Username, Xtnd,
 };
 
 /// Where the session is, as the client sees it.
@@ -79,7 +93,7 @@ pub enum Phase {
     /// TRANSACTION: logged in.
     Transaction,
     /// STLS was accepted; the caller runs the TLS handshake and then calls
-    /// [`Client::tls_established`].
+    /// [`StartTls::tls_established`](crate::StartTls::tls_established).
     TlsHandshake,
     /// QUIT was answered, or a fatal error happened.
     Closed,
@@ -284,9 +298,9 @@ pub struct Client {
     /// The last reply was `+OK` to USER, so PASS may follow.
     user_accepted: bool,
     auth: Option<AuthFlow>,
-    /// Non-fatal errors to report before anything else, found while finishing an
-    /// event.
-    queued_errors: VecDeque<ClientError>,
+    /// Events found while finishing another one (the recoverable failures that
+    /// follow a listing), reported before anything else.
+    queued: VecDeque<Event>,
     /// The connection reached end of file.
     eof: bool,
     fatal: Option<ClientError>,
@@ -317,7 +331,7 @@ impl Client {
             bboard: false,
             user_accepted: false,
             auth: None,
-            queued_errors: VecDeque::new(),
+            queued: VecDeque::new(),
             eof: false,
             fatal: None,
         }
@@ -331,11 +345,6 @@ impl Client {
     /// Where the session is.
     pub fn phase(&self) -> Phase {
         self.phase
-    }
-
-    /// Whether TLS is active (implicit, or after STLS).
-    pub fn is_tls(&self) -> bool {
-        self.tls
     }
 
     /// Whether UTF-8 mode is on (`+OK` to UTF8, R6856-4).
@@ -395,88 +404,6 @@ impl Client {
         self.input.len()
     }
 
-    // ----- input and output -----
-
-    /// Takes bytes read from the server. Call [`Client::next_event`] until it
-    /// returns `Ok(None)` afterwards, so the buffer stays bounded.
-    ///
-    /// Enqueue bytes as soon as they are read, before sending more commands: a
-    /// reply must start after its command went out, and a line that was enqueued
-    /// before then is reported as [`ClientError::Unsolicited`] (a pre-sent or
-    /// injected reply), never taken as the answer.
-    ///
-    /// While a TLS handshake is pending (after [`Event::StartTls`]) no POP3 bytes
-    /// may arrive: any are discarded and reported as the fatal
-    /// [`ClientError::DataAfterStls`] (IMPL-13). Bytes after the session ended are
-    /// the fatal [`ClientError::InputAfterClose`].
-    pub fn enqueue_input(&mut self, data: &[u8]) {
-        if data.is_empty() || self.fatal.is_some() || self.eof {
-            return;
-        }
-        match self.phase {
-            Phase::TlsHandshake => self.fail(ClientError::DataAfterStls),
-            Phase::Closed => self.fail(ClientError::InputAfterClose),
-            _ => {
-                self.input.extend_from_slice(data);
-                self.received = self.received.saturating_add(data.len() as u64);
-            }
-        }
-    }
-
-    /// Like [`Client::enqueue_input`], but takes ownership of a buffer, which
-    /// avoids a copy when nothing is buffered yet.
-    pub fn enqueue_buf(&mut self, data: BytesMut) {
-        if self.input.is_empty()
-            && self.fatal.is_none()
-            && !self.eof
-            && matches!(
-                self.phase,
-                Phase::Greeting | Phase::Authorization | Phase::Transaction
-            )
-        {
-            self.received = self.received.saturating_add(data.len() as u64);
-            self.input = data;
-        } else {
-            self.enqueue_input(&data);
-        }
-    }
-
-    /// Tells the machine the server closed the connection (the socket read gave
-    /// end of file). Events for the bytes already buffered still come out; then,
-    /// unless the session ended normally (QUIT answered, nothing left), the fatal
-    /// [`ClientError::ConnectionClosed`] says which reply was cut short.
-    pub fn connection_closed(&mut self) {
-        self.eof = true;
-    }
-
-    /// Takes the bytes to write to the server, if any.
-    pub fn take_output(&mut self) -> Option<Bytes> {
-        if self.output.is_empty() {
-            None
-        } else {
-            Some(self.output.split().freeze())
-        }
-    }
-
-    /// Whether there are bytes to write.
-    pub fn has_output(&self) -> bool {
-        !self.output.is_empty()
-    }
-
-    /// Tells the machine the TLS handshake after STLS finished. The capability
-    /// cache is emptied (R2595-7); send CAPA again to learn the new one. Does
-    /// nothing unless [`Event::StartTls`] was the last event.
-    pub fn tls_established(&mut self) {
-        if self.phase == Phase::TlsHandshake {
-            self.phase = Phase::Authorization;
-            self.tls = true;
-            self.capabilities = None;
-            self.capabilities_after_login = false;
-            self.user_accepted = false;
-            self.framer.reset();
-        }
-    }
-
     fn fail(&mut self, error: ClientError) {
         if self.fatal.is_none() {
             self.fatal = Some(error);
@@ -485,7 +412,7 @@ impl Client {
         self.pending.clear();
         self.auth = None;
         self.input.clear();
-        self.queued_errors.clear();
+        self.queued.clear();
         self.reading = Reading::Lines;
     }
 }
@@ -513,3 +440,6 @@ fn keyword_name(command: &Command) -> &'static str {
         Command::Other(_) => "extension command",
     }
 }
+
+#[cfg(test)]
+mod tests;

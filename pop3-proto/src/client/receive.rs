@@ -1,32 +1,30 @@
 //! Replies coming in: the command at the head of the queue decides how each is
-//! read (SPEC.md §7), listings are parsed and bounded, bodies stream through the
-//! dot decoder, and AUTH continuations are answered through the mechanism.
+//! read (a reply does not say whether it is multi-line, RFC 1939 §3), listings
+//! are parsed and bounded, bodies stream through the dot decoder, and AUTH
+//! continuations are read by the crate's parser and answered through the
+//! mechanism (RFC 5034 §4).
 
 use super::*;
 
 impl Client {
-    /// The next thing that happened, `Ok(None)` when more input is needed, or an
-    /// error. After a fatal error ([`ClientError::is_fatal`]) the same error comes
-    /// back on every call and no event follows. A non-fatal error leaves the
-    /// session going: call again for the next event.
-    pub fn next_event(&mut self) -> Result<Option<Event>, ClientError> {
+    /// [`Machine::next_event`](crate::Machine::next_event): the next thing that
+    /// happened, `Ok(None)` when more input is needed, or the error that ended
+    /// the session (stored, and returned again by every later call).
+    pub(super) fn poll_event(&mut self) -> Result<Option<Event>, ClientError> {
         if let Some(fatal) = &self.fatal {
             return Err(fatal.clone());
         }
-        if let Some(error) = self.queued_errors.pop_front() {
-            return Err(error);
+        if let Some(event) = self.queued.pop_front() {
+            return Ok(Some(event));
         }
         let result = match self.step() {
             Ok(None) if self.eof => self.at_eof(),
             other => other,
         };
-        match result {
-            Err(error) if error.is_fatal() => {
-                self.fail(error.clone());
-                Err(error)
-            }
-            other => other,
+        if let Err(error) = &result {
+            self.fail(error.clone());
         }
+        result
     }
 
     /// The input is exhausted and the connection closed.
@@ -57,7 +55,7 @@ impl Client {
                     if *over_limit {
                         *over_limit = false;
                         *skipping = true;
-                        return Err(self.body_too_large(id));
+                        return Ok(Some(self.body_too_large(id)));
                     }
                     match decoder.decode(&mut self.input) {
                         Ok(BodyPiece::Data(mut data)) => {
@@ -75,7 +73,7 @@ impl Client {
                                         .min(data.len());
                                     if keep == 0 {
                                         *skipping = true;
-                                        return Err(self.body_too_large(id));
+                                        return Ok(Some(self.body_too_large(id)));
                                     }
                                     data.truncate(keep);
                                     *over_limit = true;
@@ -95,11 +93,11 @@ impl Client {
                             return Ok(Some(Event::BodyEnd { id, size }));
                         }
                         Ok(BodyPiece::NeedMore) => return Ok(None),
-                        // The decoder has no limit of its own; should it report
-                        // one, it is the same condition.
+                        // The decoder has no limit of its own (see above);
+                        // should it report one, it is the same condition.
                         Err(_) => {
                             *skipping = true;
-                            return Err(self.body_too_large(id));
+                            return Ok(Some(self.body_too_large(id)));
                         }
                     }
                 }
@@ -154,10 +152,12 @@ impl Client {
         }
     }
 
-    fn body_too_large(&self, id: CommandId) -> ClientError {
-        ClientError::BodyTooLarge {
+    fn body_too_large(&self, id: CommandId) -> Event {
+        Event::Failed {
             id,
-            limit: self.config.max_body.unwrap_or(u64::MAX),
+            error: CommandError::BodyTooLarge {
+                limit: self.config.max_body.unwrap_or(u64::MAX),
+            },
         }
     }
 
@@ -206,23 +206,30 @@ impl Client {
                     return Ok(None);
                 };
                 if overflowed {
-                    return Err(ClientError::ListingTooLarge {
+                    return Ok(Some(Event::Failed {
                         id,
-                        max_lines: self.config.max_listing_lines,
-                        max_bytes: self.config.max_listing_bytes,
-                    });
+                        error: CommandError::ListingTooLarge {
+                            max_lines: self.config.max_listing_lines,
+                            max_bytes: self.config.max_listing_bytes,
+                        },
+                    }));
                 }
                 let event = listing.into_event(id);
                 if let Event::Capabilities { capabilities, .. } = &event {
                     self.capabilities = Some(capabilities.clone());
                     self.capabilities_after_login = self.phase == Phase::Transaction;
                     if self.config.require_tls && !self.tls && !self.has_capability(b"STLS") {
-                        self.queued_errors.push_back(ClientError::StlsNotOffered);
+                        self.queued.push_back(Event::Failed {
+                            id,
+                            error: CommandError::StlsNotOffered,
+                        });
                     }
                 }
                 if malformed {
-                    self.queued_errors
-                        .push_front(ClientError::BadListingLine { id });
+                    self.queued.push_front(Event::Failed {
+                        id,
+                        error: CommandError::BadListingLine,
+                    });
                 }
                 return Ok(Some(event));
             }
@@ -264,7 +271,7 @@ impl Client {
         let status = match StatusLine::parse_with(line, &options) {
             Ok(status) => status,
             Err(_) if kind == Kind::Auth && line.first() == Some(&b'+') => {
-                return self.on_continuation(id, line);
+                return self.on_continuation(id, line, &options);
             }
             Err(_) if line.starts_with(b"+ ") || line == b"+" => {
                 return Err(ClientError::UnexpectedContinuation { id })
@@ -320,7 +327,7 @@ impl Client {
                     line: status,
                     language,
                 },
-                Err(_) => return Err(ClientError::MalformedReply { id, line: status }),
+                Err(_) => return Ok(Some(malformed(id, status))),
             },
             Kind::Quit => {
                 self.phase = Phase::Closed;
@@ -342,7 +349,7 @@ impl Client {
                     line: status,
                     drop,
                 },
-                Err(_) => return Err(ClientError::MalformedReply { id, line: status }),
+                Err(_) => return Ok(Some(malformed(id, status))),
             },
             Kind::ScanOne => match ScanListing::parse_with(status.text().as_bytes(), &options) {
                 Ok(scan) => Event::ScanOne {
@@ -350,7 +357,7 @@ impl Client {
                     line: status,
                     scan,
                 },
-                Err(_) => return Err(ClientError::MalformedReply { id, line: status }),
+                Err(_) => return Ok(Some(malformed(id, status))),
             },
             Kind::UidOne => match UidListing::parse_with(status.text().as_bytes(), &options) {
                 Ok(uid) => Event::UidOne {
@@ -358,7 +365,7 @@ impl Client {
                     line: status,
                     uid,
                 },
-                Err(_) => return Err(ClientError::MalformedReply { id, line: status }),
+                Err(_) => return Ok(Some(malformed(id, status))),
             },
             Kind::Capa | Kind::Listing(_) => {
                 let listing = match kind {
@@ -381,9 +388,10 @@ impl Client {
             Kind::Body => {
                 self.reading = Reading::Body {
                     id,
-                    // The machine applies `max_body` itself, so that exactly the
-                    // limit is handed out whatever the split.
-                    decoder: BodyDecoder::new(self.config.decoder()),
+                    // The machine applies `max_body` itself, from its config (the
+                    // one owner of the limit), so that exactly the limit is handed
+                    // out whatever the split: the decoder carries no copy.
+                    decoder: BodyDecoder::new(self.config.decoder().with_max_body(None)),
                     over_limit: false,
                     skipping: false,
                 };
@@ -405,11 +413,17 @@ impl Client {
                 return Ok(Some(Event::Closed { id, line }));
             }
             Kind::Stls if self.config.require_tls => {
-                return Err(ClientError::StlsRefused { id, line });
+                return Ok(Some(Event::Failed {
+                    id,
+                    error: CommandError::StlsRefused { line },
+                }));
             }
             // R2449-7: a server without CAPA has no STLS either (R2595-2).
             Kind::Capa if self.config.require_tls && !self.tls => {
-                self.queued_errors.push_back(ClientError::StlsNotOffered);
+                self.queued.push_back(Event::Failed {
+                    id,
+                    error: CommandError::StlsNotOffered,
+                });
             }
             _ => {}
         }
@@ -441,6 +455,7 @@ impl Client {
         &mut self,
         id: CommandId,
         line: &[u8],
+        options: &ReplyOptions,
     ) -> Result<Option<Event>, ClientError> {
         let Some(flow) = self.auth.as_mut().filter(|flow| flow.id == id) else {
             return Err(ClientError::UnexpectedContinuation { id });
@@ -448,13 +463,18 @@ impl Client {
         if flow.cancelled {
             return Err(ClientError::UnexpectedContinuation { id });
         }
-        let payload = match line.strip_prefix(b"+ ") {
-            Some(rest) => rest,
-            // IMPL-12: "+" alone is an empty challenge too.
-            None if line == b"+" => &[][..],
-            None => return Err(ClientError::BadStatusLine { id: Some(id) }),
+        // RFC 5034 §4, through the crate's parser: `+ ` and base64 text, or a
+        // bare `+` when `ReplyOptions::bare_continuation` allows it (IMPL-12).
+        let challenge = match Continuation::parse_with(line, options) {
+            Ok(continuation) => sasl::decode_base64(continuation.base64()),
+            Err(ParseError::NotContinuation) => {
+                return Err(ClientError::BadStatusLine { id: Some(id) })
+            }
+            // Text outside the base64 alphabet: answered like any undecodable
+            // challenge, by cancelling (R5034-10).
+            Err(_) => Err(SaslError::InvalidBase64),
         };
-        let answer = match sasl::decode_base64(payload) {
+        let answer = match challenge {
             Ok(challenge) => match flow.deferred.take() {
                 // R5034-8: the initial response follows the empty challenge.
                 Some(ir) if challenge.is_empty() => Ok(ir),
@@ -465,23 +485,35 @@ impl Client {
             },
             Err(e) => Err(e),
         };
+        // The response line, written by the crate's encoder (R5034-6).
+        let answer = answer.and_then(|response| {
+            let raw = response.expose_secret();
+            if raw.is_empty() {
+                Ok(AuthResponse::Empty)
+            } else {
+                Base64Text::new(sasl::encode_base64(raw))
+                    .map(AuthResponse::Base64)
+                    .map_err(|_| SaslError::InvalidBase64)
+            }
+        });
         let result = match answer {
             Ok(response) => {
-                self.output
-                    .extend_from_slice(&sasl::encode_base64(response.expose_secret()));
-                self.output.extend_from_slice(b"\r\n");
+                response.encode(&mut self.output);
                 Ok(None)
             }
             Err(reason) => {
                 // R5034-6, R5034-10: cancel; the server answers `-ERR`.
                 flow.cancelled = true;
-                self.output.extend_from_slice(b"*\r\n");
+                AuthResponse::Cancel.encode(&mut self.output);
                 if reason == SaslError::ServerSignatureMismatch {
                     // RFC 5802: a server that cannot prove itself is not the
                     // server; the session must not go on.
                     Err(ClientError::ServerUnverified { id, reason })
                 } else {
-                    Err(ClientError::Sasl { id, reason })
+                    Ok(Some(Event::Failed {
+                        id,
+                        error: CommandError::Sasl { reason },
+                    }))
                 }
             }
         };
@@ -490,5 +522,12 @@ impl Client {
             head.received_at_send = self.received;
         }
         result
+    }
+}
+
+fn malformed(id: CommandId, line: StatusLine) -> Event {
+    Event::Failed {
+        id,
+        error: CommandError::MalformedReply { line },
     }
 }

@@ -13,13 +13,50 @@ impl Client {
     /// computed, and [`Client::send_extension`] for an extension whose reply is
     /// multi-line.
     pub fn send(&mut self, command: Command) -> Result<CommandId, SendError> {
+        self.send_checked(command, true)
+    }
+
+    /// Sends a command like [`Client::send`], without checking it against the
+    /// capabilities the server listed: for a server that under-reports (a UIDL it
+    /// did not list, say, whose `-ERR` is then an ordinary
+    /// [`Event::Status`]). Every other check stays: the state, pipelining, the
+    /// AUTH and STLS barriers, and the TLS policy. To skip the capability checks
+    /// for every command, turn off [`ClientConfig::check_capabilities`].
+    ///
+    /// ```
+    /// use pop3_proto::Machine;
+    /// use pop3_proto::client::{Client, ClientConfig, SendError};
+    /// use pop3_proto::types::Command;
+    ///
+    /// let mut client = Client::new(ClientConfig::default());
+    /// let _ = client.enqueue_input(b"+OK hi\r\n");
+    /// while client.next_event().unwrap().is_some() {}
+    /// client.send(Command::Capa).unwrap();
+    /// let _ = client.enqueue_input(b"+OK\r\nUSER\r\n.\r\n");
+    /// while client.next_event().unwrap().is_some() {}
+    /// // CAPA did not list STLS: send refuses it, send_unchecked sends it.
+    /// assert!(matches!(
+    ///     client.send(Command::Stls),
+    ///     Err(SendError::NotAdvertised { .. })
+    /// ));
+    /// assert!(client.send_unchecked(Command::Stls).is_ok());
+    /// ```
+    pub fn send_unchecked(&mut self, command: Command) -> Result<CommandId, SendError> {
+        self.send_checked(command, false)
+    }
+
+    fn send_checked(
+        &mut self,
+        command: Command,
+        capabilities: bool,
+    ) -> Result<CommandId, SendError> {
         if matches!(command, Command::Auth { .. }) {
             return Err(SendError::WrongState {
                 command: "AUTH",
                 state: "through send(); use authenticate()",
             });
         }
-        let kind = self.check(&command)?;
+        let kind = self.check(&command, capabilities)?;
         let xtnd = match &command {
             Command::Xtnd(Xtnd::Bboards(Some(_)) | Xtnd::Archive(_)) => Some(XtndKind::OpensGroup),
             Command::Xtnd(_) => Some(XtndKind::Other),
@@ -36,7 +73,7 @@ impl Client {
         multi_line: bool,
     ) -> Result<CommandId, SendError> {
         let command = Command::Other(extension);
-        self.check(&command)?;
+        self.check(&command, true)?;
         let kind = if multi_line { Kind::Body } else { Kind::Single };
         Ok(self.push(&command, kind, None))
     }
@@ -74,7 +111,7 @@ impl Client {
             mechanism: mech.clone(),
             initial_response: None,
         };
-        let kind = self.check(&probe)?;
+        let kind = self.check(&probe, true)?;
         if self.config.require_tls && !self.tls && mechanism.is_cleartext() {
             return Err(SendError::TlsRequired);
         }
@@ -198,8 +235,9 @@ impl Client {
         }
     }
 
-    /// Checks a command against the state and policy; gives its reply shape.
-    fn check(&self, command: &Command) -> Result<Kind, SendError> {
+    /// Checks a command against the state and policy, and the listed
+    /// capabilities when `capabilities`; gives its reply shape.
+    fn check(&self, command: &Command, capabilities: bool) -> Result<Kind, SendError> {
         if self.fatal.is_some() || self.phase == Phase::Closed {
             return Err(SendError::Closed);
         }
@@ -342,7 +380,9 @@ impl Client {
                 }
             }
         };
-        self.needs(command)?;
+        if capabilities {
+            self.needs(command)?;
+        }
         Ok(kind)
     }
 }
