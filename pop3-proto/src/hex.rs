@@ -1,7 +1,18 @@
 //! Hex digits, as the APOP and CRAM-MD5 digests are written (RFC 1939 §7,
-//! RFC 2195 §2): shared by [`crate::apop`] and [`crate::sasl`].
+//! RFC 2195 §2): shared by [`crate::apop`], [`crate::sasl`] and the
+//! percent-decoding of [`crate::url`].
 
 use alloc::vec::Vec;
+
+/// The value of one hex digit, either case.
+pub(crate) fn hex_digit(c: u8) -> Option<u8> {
+    match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    }
+}
 
 /// Lower-case hex.
 pub(crate) fn hex_lower(bytes: &[u8]) -> Vec<u8> {
@@ -19,21 +30,13 @@ pub(crate) fn hex_lower(bytes: &[u8]) -> Vec<u8> {
 
 /// Decodes exactly 32 hex digits (either case) into 16 octets.
 pub(crate) fn hex16(text: &[u8]) -> Option<[u8; 16]> {
-    fn val(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
     if text.len() != 32 {
         return None;
     }
     let mut out = [0u8; 16];
     for (o, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
         let (hi, lo) = match pair {
-            [hi, lo] => (val(*hi)?, val(*lo)?),
+            [hi, lo] => (hex_digit(*hi)?, hex_digit(*lo)?),
             _ => return None,
         };
         *o = (hi << 4) | lo;

@@ -91,7 +91,6 @@ pub enum SlicePiece<'a> {
     NeedMore,
 }
 
-
 /// Where the decoder stands between two bytes of the stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -127,7 +126,6 @@ enum Step {
     End,
     NeedMore,
 }
-
 
 /// Streaming un-stuffer of one multi-line body (R1939-11, R1939-13).
 ///
