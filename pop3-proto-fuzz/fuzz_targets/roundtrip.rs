@@ -47,10 +47,7 @@ enum Value {
 }
 
 fn bboard() -> ReplyOptions {
-    ReplyOptions {
-        bboard_scan: true,
-        ..ReplyOptions::strict()
-    }
+    ReplyOptions::strict().with_bboard_scan(true)
 }
 
 fn scan_back(l: &[u8], with_maxima: bool) -> ScanListing {

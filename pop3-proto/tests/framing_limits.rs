@@ -157,7 +157,7 @@ proptest! {
         max_line in 1usize..40,
         lenient in any::<bool>(),
     ) {
-        let config = FramingConfig { max_line, allow_bare_lf: lenient };
+        let config = FramingConfig::default().with_max_line(max_line).with_allow_bare_lf(lenient);
         cuts.sort_unstable();
         let (want_items, want_rest) = reference(config, &input);
         let (items, rest, examined) = frame_all(config, &input, &cuts);

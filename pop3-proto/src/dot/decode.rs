@@ -9,6 +9,7 @@ use input::{body_piece, Input, Piece};
 
 use super::lf::find_lf_near;
 use super::DotError;
+use crate::setters::setters;
 
 /// A `"\n."` found this close to where its search began switches the next search to
 /// walking line ends.
@@ -17,8 +18,13 @@ const DENSE_DISTANCE: usize = 256;
 /// Line ends walked before the search goes back to `memmem`.
 const DENSE_PROBES: usize = 4;
 
-/// Options of a [`BodyDecoder`].
+/// Options of a [`BodyDecoder`]: one value serves every body (it is `Copy`); each
+/// body gets its own decoder, built from it with [`BodyDecoder::new`].
+///
+/// `#[non_exhaustive]`: start from a constant or `default()` and use the `with_*`
+/// setters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct DecoderConfig {
     /// Lenient mode (E-5, IMPL-18): a bare `\n` also ends a line and `.\n` also ends the
     /// body. When `false` (strict, the default) only CRLF ends a line and a bare LF is
@@ -52,16 +58,16 @@ impl DecoderConfig {
         lf_to_crlf: true,
         max_body: None,
     };
-
-    /// The same configuration with [`max_body`](Self::max_body) set.
-    pub const fn with_max_body(self, max_body: Option<u64>) -> Self {
-        Self {
-            allow_bare_lf: self.allow_bare_lf,
-            lf_to_crlf: self.lf_to_crlf,
-            max_body,
-        }
-    }
 }
+
+setters!(DecoderConfig {
+    /// Sets [`DecoderConfig::allow_bare_lf`] (lenient line ends, E-5).
+    with_allow_bare_lf => allow_bare_lf: bool,
+    /// Sets [`DecoderConfig::lf_to_crlf`] (bare LFs handed out as CRLF, TV-9).
+    with_lf_to_crlf => lf_to_crlf: bool,
+    /// Sets [`DecoderConfig::max_body`], the largest body handed out.
+    with_max_body => max_body: Option<u64>,
+});
 
 /// One result of [`BodyDecoder::decode`].
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -3,6 +3,8 @@
 use alloc::vec::Vec;
 
 use bytes::{Bytes, BytesMut};
+
+use crate::setters::setters;
 use memchr::memmem::Finder;
 
 mod fast;
@@ -30,7 +32,11 @@ use sink::{BytesSink, CopySink, CountSink, Sink};
 /// let wire = stuff(&Bytes::from_static(b"a\n.\r\nX\r\n"), StuffConfig::default()).concat();
 /// assert_eq!(wire, b"a\r\n..\r\nX\r\n.\r\n");
 /// ```
+///
+/// `#[non_exhaustive]`: start from [`StuffConfig::SAFE`] (the default) or
+/// [`StuffConfig::RAW`] and use the `with_*` setters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StuffConfig {
     /// Send every bare LF of the message as CRLF (on by default). A stored LF is then
     /// a line end like CRLF, and a `.` after it is stuffed.
@@ -55,14 +61,16 @@ pub struct StuffConfig {
 impl Default for StuffConfig {
     /// Bare LFs sent as CRLF (the safe mode), the whole message.
     fn default() -> Self {
-        StuffConfig {
-            lf_to_crlf: true,
-            top_lines: None,
-        }
+        Self::SAFE
     }
 }
 
 impl StuffConfig {
+    /// The default, safe for every reader: bare LFs sent as CRLF, the whole message.
+    pub const SAFE: StuffConfig = StuffConfig {
+        lf_to_crlf: true,
+        top_lines: None,
+    };
     /// The raw mode: bare LFs sent as they are (see [`lf_to_crlf`](Self::lf_to_crlf)
     /// for the risk), the whole message.
     pub const RAW: StuffConfig = StuffConfig {
@@ -70,6 +78,13 @@ impl StuffConfig {
         top_lines: None,
     };
 }
+
+setters!(StuffConfig {
+    /// Sets [`StuffConfig::lf_to_crlf`] (`false` is the raw mode; see the field).
+    with_lf_to_crlf => lf_to_crlf: bool,
+    /// Sets [`StuffConfig::top_lines`]: `Some(n)` for `TOP msg n`.
+    with_top_lines => top_lines: Option<u64>,
+});
 
 /// Where a TOP cut stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -4,6 +4,7 @@
 use core::fmt;
 
 use super::SaslError;
+use crate::setters::setters;
 
 /// The mechanisms this crate implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -115,7 +116,11 @@ pub enum CredentialKind {
 }
 
 /// What [`choose_mechanism`] may pick.
+///
+/// `#[non_exhaustive]`: start from `default()` (no TLS, no cleartext, a password)
+/// and use the `with_*` setters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct ChoicePolicy<'a> {
     /// TLS is active on the connection (after STLS, or implicit TLS).
     pub tls_active: bool,
@@ -127,6 +132,24 @@ pub struct ChoicePolicy<'a> {
     pub explicit: Option<&'a str>,
     /// The kind of credential the client holds.
     pub credentials: CredentialKind,
+}
+
+setters!(ChoicePolicy<'_> {
+    /// Sets [`ChoicePolicy::tls_active`].
+    with_tls_active => tls_active: bool,
+    /// Sets [`ChoicePolicy::allow_cleartext`].
+    with_allow_cleartext => allow_cleartext: bool,
+    /// Sets [`ChoicePolicy::credentials`].
+    with_credentials => credentials: CredentialKind,
+});
+
+impl<'a> ChoicePolicy<'a> {
+    /// Sets [`ChoicePolicy::explicit`], the mechanism the user named.
+    #[must_use]
+    pub fn with_explicit(mut self, explicit: Option<&'a str>) -> Self {
+        self.explicit = explicit;
+        self
+    }
 }
 
 /// Picks the mechanism to use from the server's `CAPA` `SASL` list.
@@ -149,9 +172,9 @@ pub struct ChoicePolicy<'a> {
 /// ```
 /// use pop3_proto::sasl::{choose_mechanism, ChoicePolicy, MechanismName};
 /// let offered = ["PLAIN", "CRAM-MD5", "SCRAM-SHA-1"];
-/// let policy = ChoicePolicy { tls_active: true, ..Default::default() };
+/// let policy = ChoicePolicy::default().with_tls_active(true);
 /// assert_eq!(choose_mechanism(&offered, &policy), Some(MechanismName::ScramSha1));
-/// let policy = ChoicePolicy { explicit: Some("PLAIN"), ..Default::default() };
+/// let policy = ChoicePolicy::default().with_explicit(Some("PLAIN"));
 /// assert_eq!(choose_mechanism(&offered, &policy), None); // cleartext before TLS
 /// ```
 pub fn choose_mechanism(offered: &[&str], policy: &ChoicePolicy<'_>) -> Option<MechanismName> {
