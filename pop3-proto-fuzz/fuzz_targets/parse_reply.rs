@@ -1,4 +1,4 @@
-//! Client-side line parsers, for each kind of pending command (SPEC.md §7): the
+//! Client-side line parsers, for each kind of pending command (RFC 1939 §3, RFC 2449 §5): the
 //! greeting, status lines (every single-line command), STAT / `LIST n` / `UIDL n`
 //! status texts, CAPA / LIST / UIDL / LANG / XTND BBOARDS listing lines, and AUTH
 //! continuations, each under arbitrary `ReplyOptions`.

@@ -1,5 +1,5 @@
 //! Arbitrary typed values (the `arbitrary` impls of pop3-proto), encoded then parsed
-//! back: they must be equal (DESIGN.md §4.3).
+//! back: they must be equal.
 //!
 //! Invariants: `parse(encode(x)) == x` for every line type; `encoded_len` is exact;
 //! each encoding is one CRLF line with no CR, LF or NUL inside; status lines and

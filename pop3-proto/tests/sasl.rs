@@ -949,7 +949,7 @@ fn tv7_xoauth2_encoder_vector() {
         line,
         b"dXNlcj10ZXN0QGNvbnRvc28ub25taWNyb3NvZnQuY29tAWF1dGg9QmVhcmVyIEV3QkFBbDNCQUFVRkZwVUFvN0ozVmUwYmpMQldaV0NjbFJDM0VvQUEBAQ=="
     );
-    // E-15: `AUTH XOAUTH2 <b64>\r\n` fits in 255 octets. (SPEC TV-7 says 131; the 120
+    // E-15: `AUTH XOAUTH2 <b64>\r\n` fits in 255 octets. (TV-7 says 131; the 120
     // base64 characters plus `AUTH XOAUTH2 ` and CRLF make 135.)
     assert_eq!(line.len(), 120);
     assert_eq!(b"AUTH XOAUTH2 ".len() + line.len() + 2, 135);
@@ -1134,7 +1134,7 @@ fn rfc2384_explicit_choice_is_honoured_or_nothing() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Secrets never show in Debug (DESIGN §4.6)
+// Secrets never show in Debug
 // ---------------------------------------------------------------------------------------
 
 fn assert_hidden(what: &str, debug: &str, secrets: &[&[u8]]) {

@@ -1,5 +1,5 @@
 //! Property tests: for every command and reply type, encoding then parsing gives
-//! the value back (DESIGN.md §4.3), `encoded_len` is exact, and no parser panics
+//! the value back, `encoded_len` is exact, and no parser panics
 //! on arbitrary bytes, with or without the lenient options (§4.1).
 //!
 //! Values come from the `arbitrary` impls of pop3-proto, fed by proptest's bytes.

@@ -1,4 +1,4 @@
-//! SPEC.md §15 test vectors (TV-2 to TV-8), the LANG examples of §10, the XTND
+//! Test vectors TV-2 to TV-8, the LANG examples of RFC 6856 §3, the XTND
 //! examples of §12 and the edge cases of §14, one line at a time: each line parses
 //! to the expected value and encodes back to the same bytes.
 
@@ -595,7 +595,7 @@ fn tv7_xoauth2_encoder_vector_fits_255() {
         mechanism: mech("XOAUTH2"),
         initial_response: Some(InitialResponse::Base64(b64("dXNlcj10ZXN0QGNvbnRvc28ub25taWNyb3NvZnQuY29tAWF1dGg9QmVhcmVyIEV3QkFBbDNCQUFVRkZwVUFvN0ozVmUwYmpMQldaV0NjbFJDM0VvQUEBAQ=="))),
     };
-    // SPEC.md TV-7 says 131 octets; "AUTH XOAUTH2 " (13) + 120 + CRLF (2) is 135.
+    // TV-7 says 131 octets; "AUTH XOAUTH2 " (13) + 120 + CRLF (2) is 135.
     // Either way it fits in 255 (R5034-8).
     assert_eq!(c.encoded_len(), 135);
     assert!(c.encoded_len() <= 255);

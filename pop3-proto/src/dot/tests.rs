@@ -590,7 +590,7 @@ fn slice_pieces_are_zero_copy() {
     }
 }
 
-/// DESIGN.md §4 invariant 4: bytes examined is the same for 1-byte chunks as for the
+/// Linear cost: bytes examined is the same for 1-byte chunks as for the
 /// whole input (counted, not timed), for typical, dot-dense and LF bodies.
 #[test]
 fn linear_bytes_examined_whole_vs_one_byte_chunks() {

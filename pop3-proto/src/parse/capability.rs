@@ -1,4 +1,4 @@
-//! Capability lines of a CAPA reply (R2449-8, SPEC.md §4.2).
+//! Capability lines of a CAPA reply (RFC 2449 §5, §6; R2449-8).
 
 use super::check_line;
 use crate::error::ParseError;

@@ -15,7 +15,7 @@ pub enum Expire {
     Never,
 }
 
-/// One capability line (SPEC.md §4.2). The thirteen known capabilities are typed
+/// One capability line (RFC 2449 §6). The thirteen known capabilities are typed
 /// with their arguments; any other line is kept as it came, never rejected
 /// (R2449-12).
 ///

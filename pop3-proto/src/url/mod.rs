@@ -8,7 +8,7 @@
 //!
 //! * `pop://` is RFC 2384's scheme (default port 110, R2384-2). `pops://` (implicit
 //!   TLS, default port 995, R8314-1) is this crate's documented extension: no RFC
-//!   defines it (SPEC.md §11). `pop3://` and `pop3s://` are accepted as aliases
+//!   defines it. `pop3://` and `pop3s://` are accepted as aliases
 //!   of `pop://` and `pops://` (curl's spelling); the spelling used is kept, so
 //!   formatting gives it back.
 //! * The user name and the `;AUTH=` value are percent-decoded (RFC 1738 `achar`,
