@@ -177,7 +177,8 @@ pub struct BodyDecoder {
 }
 
 impl BodyDecoder {
-    /// A decoder positioned at the start of a body.
+    /// A decoder positioned at the start of a body. Build one per body: nothing carries
+    /// over from an earlier body, so there is nothing to reset.
     pub fn new(config: DecoderConfig) -> Self {
         Self {
             config,
@@ -197,6 +198,11 @@ impl BodyDecoder {
 
     /// Makes the decoder ready for the next body, keeping its configuration (and its
     /// prepared searcher). Resets every counter.
+    ///
+    /// Not needed: the intended use is one decoder per body, built with
+    /// [`new`](Self::new) from the same (`Copy`) [`DecoderConfig`], which starts fresh
+    /// by construction. This only spares setting up the `memmem` searcher again, for
+    /// a caller that decodes many small bodies with one value.
     pub fn reset(&mut self) {
         self.state = State::LineStart;
         self.body_len = 0;
