@@ -190,3 +190,96 @@ pub(crate) fn authorize(
 /// The failure for a step after the exchange ended.
 pub(crate) const SPENT: ServerStep =
     ServerStep::Failure(AuthFailure::Malformed("the exchange is already complete"));
+
+/// An authorization identity given to a client mechanism: empty means none; any other
+/// must be a [`valid_name`], else `InvalidInput(what)`.
+pub(crate) fn client_authzid(
+    authzid: &str,
+    what: &'static str,
+) -> Result<Option<String>, SaslError> {
+    if authzid.is_empty() {
+        Ok(None)
+    } else if valid_name(authzid) {
+        Ok(Some(String::from(authzid)))
+    } else {
+        Err(SaslError::InvalidInput(what))
+    }
+}
+
+/// An authorization identity received from a client: empty means none; any other must
+/// parse as a name, else the exchange fails as malformed (`what`).
+pub(crate) fn received_authzid<'a>(
+    bytes: &'a [u8],
+    what: &'static str,
+) -> Result<Option<&'a str>, ServerStep> {
+    if bytes.is_empty() {
+        return Ok(None);
+    }
+    parse_name(bytes)
+        .map(Some)
+        .ok_or(ServerStep::Failure(AuthFailure::Malformed(what)))
+}
+
+/// The client side of a mechanism whose whole exchange is one message: sent as the
+/// initial response, or in answer to the empty challenge (the two-step form, R5034-8).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct OneMessageClient {
+    sent: bool,
+}
+
+impl OneMessageClient {
+    /// The initial response is to go out: `Err` if the message was already sent.
+    pub(crate) fn send_initial(&mut self) -> Result<(), SaslError> {
+        if self.sent {
+            return Err(SaslError::UnexpectedChallenge);
+        }
+        self.sent = true;
+        Ok(())
+    }
+
+    /// A challenge came: only the empty one, before the message, is answered with it.
+    pub(crate) fn send_answer(&mut self, challenge: &[u8]) -> Result<(), SaslError> {
+        if !challenge.is_empty() {
+            return Err(SaslError::UnexpectedChallenge);
+        }
+        self.send_initial()
+    }
+}
+
+/// The server side of a mechanism whose whole exchange is one client message: `AUTH`
+/// without an initial response gets the empty challenge; the message is checked once;
+/// anything after is [`SPENT`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) enum OneMessageServer {
+    /// Nothing received yet.
+    #[default]
+    Start,
+    /// The empty challenge was sent.
+    Waiting,
+    /// Over.
+    Done,
+}
+
+impl OneMessageServer {
+    /// One step: `check` decides on the client's message.
+    pub(crate) fn step(
+        &mut self,
+        response: Option<&[u8]>,
+        check: impl FnOnce(&[u8]) -> ServerStep,
+    ) -> ServerStep {
+        match (*self, response) {
+            (OneMessageServer::Start, None) => {
+                *self = OneMessageServer::Waiting;
+                ServerStep::Challenge(Vec::new())
+            }
+            (OneMessageServer::Start | OneMessageServer::Waiting, Some(message)) => {
+                *self = OneMessageServer::Done;
+                check(message)
+            }
+            (OneMessageServer::Waiting, None) | (OneMessageServer::Done, _) => {
+                *self = OneMessageServer::Done;
+                SPENT
+            }
+        }
+    }
+}

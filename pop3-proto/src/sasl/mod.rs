@@ -53,6 +53,7 @@ mod choice;
 mod cram_md5;
 mod error;
 mod external;
+mod gs2;
 mod json;
 mod login;
 mod mechanism;
@@ -77,4 +78,7 @@ pub use xoauth2::{XOAuth2Client, XOAuth2Server};
 
 pub(crate) use crate::hex::{hex16, hex_lower};
 pub(crate) use json::json_escape;
-pub(crate) use mechanism::{authorize, parse_name, valid_name, SPENT};
+pub(crate) use mechanism::{
+    authorize, client_authzid, parse_name, received_authzid, valid_name, OneMessageClient,
+    OneMessageServer, SPENT,
+};

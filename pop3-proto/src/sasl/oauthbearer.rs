@@ -3,56 +3,15 @@
 //! single `\x01` (base64 `AQ==`), and the server fails.
 
 use super::bearer::{BearerClientState, BearerState};
+use super::gs2::{escape_saslname, split_gs2_header};
 use super::xoauth2::{bearer_token, valid_token};
 use super::{
-    json_escape, parse_name, valid_name, ClientMechanism, CredentialStore, SaslError,
-    ServerMechanism, ServerStep,
+    json_escape, valid_name, ClientMechanism, CredentialStore, SaslError, ServerMechanism,
+    ServerStep,
 };
 use crate::secret::Secret;
-use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
-
-/// Escapes a GS2 `saslname` (RFC 5801): `=` as `=3D`, `,` as `=2C`.
-pub(crate) fn escape_saslname(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        match c {
-            '=' => out.push_str("=3D"),
-            ',' => out.push_str("=2C"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Undoes [`escape_saslname`]; `None` when `=` is followed by anything but `2C` / `3D`, or
-/// a raw `,` appears (RFC 5802 §5.1: the server MUST fail).
-pub(crate) fn unescape_saslname(raw: &[u8]) -> Option<Cow<'_, [u8]>> {
-    if raw.contains(&b',') {
-        return None;
-    }
-    if !raw.contains(&b'=') {
-        return Some(Cow::Borrowed(raw));
-    }
-    let mut out = Vec::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some((&b, tail)) = rest.split_first() {
-        if b == b'=' {
-            let (code, after) = tail.split_at_checked(2)?;
-            out.push(match code {
-                b"2C" => b',',
-                b"3D" => b'=',
-                _ => return None,
-            });
-            rest = after;
-        } else {
-            out.push(b);
-            rest = tail;
-        }
-    }
-    Some(Cow::Owned(out))
-}
 
 /// The client side of `OAUTHBEARER` (RFC 7628). Cleartext (a bearer token): use it over
 /// TLS only (R7628-3).
@@ -246,25 +205,7 @@ impl OAuthBearerServer {
 
     /// Parses `gs2-header kvsep *kvpair kvsep`; returns the authzid and the `auth` value.
     fn parse(message: &[u8]) -> Result<(Option<String>, &[u8]), &'static str> {
-        let rest = match message.split_first() {
-            Some((b'n' | b'y', rest)) => rest,
-            Some((b'p', _)) => return Err("OAUTHBEARER does not support channel binding"),
-            _ => return Err("OAUTHBEARER needs a GS2 header"),
-        };
-        let rest = rest.strip_prefix(b",").ok_or("bad GS2 header")?;
-        let comma = rest
-            .iter()
-            .position(|&b| b == b',')
-            .ok_or("bad GS2 header")?;
-        let (authzid, rest) = rest.split_at(comma);
-        let rest = rest.get(1..).unwrap_or_default();
-        let authzid = if authzid.is_empty() {
-            None
-        } else {
-            let raw = authzid.strip_prefix(b"a=").ok_or("bad GS2 authzid")?;
-            let name = unescape_saslname(raw).ok_or("bad GS2 authzid escaping")?;
-            Some(String::from(parse_name(&name).ok_or("bad GS2 authzid")?))
-        };
+        let (authzid, rest) = split_gs2_header(message)?;
         let pairs = rest
             .strip_prefix(b"\x01")
             .and_then(|r| r.strip_suffix(b"\x01"))

@@ -10,7 +10,7 @@ mod server;
 pub use client::ScramClient;
 pub use server::ScramServer;
 
-use super::oauthbearer::{escape_saslname, unescape_saslname};
+use super::gs2::{escape_saslname, split_gs2_header, unescape_saslname};
 use super::{
     authorize, decode_base64, encode_base64, parse_name, valid_name, AuthFailure, ClientMechanism,
     CredentialStore, Identity, SaslError, ServerMechanism, ServerStep, SPENT,

@@ -78,38 +78,9 @@ impl ScramServer {
         message: &[u8],
         store: &dyn CredentialStore,
     ) -> Result<Pending, AuthFailure> {
-        let rest = match message.split_first() {
-            Some((b'n' | b'y', rest)) => rest,
-            Some((b'p', _)) => {
-                return Err(AuthFailure::Malformed(
-                    "SCRAM channel binding is not supported",
-                ))
-            }
-            _ => return Err(AuthFailure::Malformed("SCRAM needs a GS2 header")),
-        };
-        let rest = rest
-            .strip_prefix(b",")
-            .ok_or(AuthFailure::Malformed("bad GS2 header"))?;
-        let comma = rest
-            .iter()
-            .position(|&b| b == b',')
-            .ok_or(AuthFailure::Malformed("bad GS2 header"))?;
-        let (authzid, bare) = rest.split_at(comma);
-        let bare = bare.get(1..).unwrap_or_default();
+        let (authzid, bare) = split_gs2_header(message).map_err(AuthFailure::Malformed)?;
         let header_len = message.len() - bare.len();
         let gs2_header = message.get(..header_len).unwrap_or_default().to_vec();
-        let authzid = if authzid.is_empty() {
-            None
-        } else {
-            let raw = authzid
-                .strip_prefix(b"a=")
-                .ok_or(AuthFailure::Malformed("bad GS2 authzid"))?;
-            let name =
-                unescape_saslname(raw).ok_or(AuthFailure::Malformed("bad authzid escaping"))?;
-            Some(String::from(
-                parse_name(&name).ok_or(AuthFailure::Malformed("bad GS2 authzid"))?,
-            ))
-        };
 
         let mut attrs = bare.split(|&b| b == b',');
         let user = match attrs.next() {
