@@ -75,6 +75,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn saslname_escaping_round_trips() {
+        let e = escape_saslname("a=b,c");
+        assert_eq!(e, "a=3Db=2Cc");
+        assert_eq!(
+            unescape_saslname(e.as_bytes()).as_deref(),
+            Some(&b"a=b,c"[..])
+        );
+        assert!(unescape_saslname(b"a=2").is_none());
+        assert!(unescape_saslname(b"a=41").is_none());
+        assert!(unescape_saslname(b"a,b").is_none());
+    }
+
+    #[test]
     fn gs2_headers() {
         assert_eq!(split_gs2_header(b"n,,rest"), Ok((None, &b"rest"[..])));
         assert_eq!(
