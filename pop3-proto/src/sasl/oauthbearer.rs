@@ -2,7 +2,7 @@
 //! on failure the server sends a JSON error challenge (R7628-2), the client answers with a
 //! single `\x01` (base64 `AQ==`), and the server fails.
 
-use super::bearer::{BearerClientState, BearerState};
+use super::bearer::{BearerClient, BearerState};
 use super::gs2::{escape_saslname, split_gs2_header};
 use super::xoauth2::{bearer_token, valid_token};
 use super::{
@@ -34,8 +34,7 @@ pub struct OAuthBearerClient {
     host: Option<String>,
     port: Option<u16>,
     two_step: bool,
-    state: BearerClientState,
-    error: Option<Vec<u8>>,
+    exchange: BearerClient,
 }
 
 impl OAuthBearerClient {
@@ -56,8 +55,7 @@ impl OAuthBearerClient {
             host: None,
             port: None,
             two_step: false,
-            state: BearerClientState::Start,
-            error: None,
+            exchange: BearerClient::default(),
         })
     }
 
@@ -117,26 +115,18 @@ impl ClientMechanism for OAuthBearerClient {
     }
 
     fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        let mut state = self.state;
-        let out = state.initial_response(|| self.message());
-        self.state = state;
-        out
+        self.exchange.send_initial()?;
+        Ok(Some(self.message()))
     }
 
     fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        let mut state = self.state;
-        let mut error = self.error.take();
         // R7628-2: any challenge now is the error report; answer with kvsep alone.
-        let out = state.respond(
+        let reply = self.exchange.answer(
             challenge,
-            || self.message(),
-            &mut error,
             b"\x01",
             "OAUTHBEARER challenge before the initial response",
-        );
-        self.state = state;
-        self.error = error;
-        out
+        )?;
+        Ok(reply.unwrap_or_else(|| self.message()))
     }
 
     fn separate_initial_response(&self) -> bool {
@@ -144,7 +134,7 @@ impl ClientMechanism for OAuthBearerClient {
     }
 
     fn server_error(&self) -> Option<&[u8]> {
-        self.error.as_deref()
+        self.exchange.server_error()
     }
 }
 
