@@ -36,7 +36,7 @@ pub enum SaslError {
     /// server can burn client CPU with a huge count, or weaken the exchange with a tiny one).
     #[error("SCRAM iteration count {0} is outside the accepted range")]
     IterationCount(u32),
-    /// [`ClientMechanism::finish`] was called before the exchange completed: for SCRAM, the
+    /// [`ClientMechanism::finish`](super::ClientMechanism::finish) was called before the exchange completed: for SCRAM, the
     /// server said `+OK` without proving that it knows the credentials.
     #[error("the authentication exchange is incomplete: the server was not verified")]
     Incomplete,

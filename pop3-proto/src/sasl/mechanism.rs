@@ -19,7 +19,7 @@ use crate::secret::Secret;
 ///    `AUTH NAME` alone, wait for the empty challenge `+ `, and send `r` on its own line
 ///    (without calling [`respond`](Self::respond) for that empty challenge).
 ///    `None`: send `AUTH NAME`.
-/// 2. Every further `+ ...` challenge: decode it with [`decode_base64`] and pass it to
+/// 2. Every further `+ ...` challenge: decode it with [`decode_base64`](super::decode_base64) and pass it to
 ///    [`respond`](Self::respond); send the base64 of the answer (an empty answer is an empty
 ///    line, E-16). On an error from either, cancel with `*` (R5034-10).
 /// 3. `+OK`: call [`finish`](Self::finish); an error there means the server did not prove
@@ -116,10 +116,10 @@ pub enum AuthFailure {
     /// allowed (e.g. an initial response to CRAM-MD5, R5034-9).
     #[error("malformed client response: {0}")]
     Malformed(&'static str),
-    /// The credential store is temporarily unavailable ([`StoreError::Unavailable`]).
+    /// The credential store is temporarily unavailable ([`StoreError::Unavailable`](super::StoreError::Unavailable)).
     #[error("the credential store is temporarily unavailable")]
     Temporary,
-    /// The credential store cannot serve this mechanism ([`StoreError::Unsupported`]).
+    /// The credential store cannot serve this mechanism ([`StoreError::Unsupported`](super::StoreError::Unsupported)).
     #[error("the credential store does not support this mechanism")]
     Unsupported,
 }

@@ -40,7 +40,7 @@ impl From<StoreError> for AuthFailure {
 /// [`authorize`](Self::authorize) allows acting only as oneself.
 ///
 /// User names arrive as the client sent them, checked to be non-empty UTF-8 without
-/// control characters; no SASLprep normalisation is applied (see [`ScramClient`]).
+/// control characters; no SASLprep normalisation is applied (see [`ScramClient`](super::ScramClient)).
 pub trait CredentialStore {
     /// Checks a user's password (PLAIN, LOGIN; also usable for USER/PASS).
     fn check_password(&self, authcid: &str, password: &[u8]) -> Result<bool, StoreError> {
