@@ -4,7 +4,8 @@
 //!   `sasl`, `apop`, ...): parsers produce types, types do not call parsers, and a
 //!   module that another imports does not import it back;
 //! * no source file with more than 600 lines of non-test code (the lines before the
-//!   first `#[cfg(test)]` at column 0; a separate `tests.rs` does not count).
+//!   first `#[cfg(test)]` at column 0 that opens a `mod`; a separate `tests.rs` does
+//!   not count).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -62,12 +63,15 @@ fn module_of(file: &Path) -> (Option<String>, usize) {
     }
 }
 
-/// The code before the first `#[cfg(test)]` at column 0, with line comments (doc
-/// comments included) removed.
+/// The code before the test module: the first `#[cfg(test)]` at column 0 that
+/// opens a `mod` (a `#[cfg(test)]` on a single item does not end the code).
 fn non_test_code(text: &str) -> Vec<&str> {
-    text.lines()
-        .take_while(|line| !line.starts_with("#[cfg(test)]"))
-        .collect()
+    let lines: Vec<&str> = text.lines().collect();
+    let end = lines
+        .windows(2)
+        .position(|w| w[0].starts_with("#[cfg(test)]") && w[1].starts_with("mod "))
+        .unwrap_or(lines.len());
+    lines[..end].to_vec()
 }
 
 fn strip_comment(line: &str) -> &str {
@@ -297,4 +301,6 @@ fn no_file_over_600_lines_of_non_test_code() {
 fn non_test_lines_stop_at_the_test_module() {
     assert_eq!(non_test_lines("a\nb\n#[cfg(test)]\nmod tests {}\n"), 2);
     assert_eq!(non_test_lines("a\n    #[cfg(test)]\nb\n"), 3);
+    // A test-only item is not the test module: the code goes on after it.
+    assert_eq!(non_test_lines("a\n#[cfg(test)]\nuse x;\nb\n"), 4);
 }

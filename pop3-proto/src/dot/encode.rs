@@ -12,7 +12,7 @@ mod sink;
 
 pub(super) use super::lf::BLOCK as COPY_BLOCK;
 use fast::count_bare_lf;
-#[cfg(test)]
+#[cfg_attr(not(test), allow(unused_imports))]
 pub(super) use fast::COUNT_BLOCK;
 use sink::{BytesSink, CopySink, CountSink, Sink};
 
