@@ -1,4 +1,4 @@
-//! Dot-stuffing benchmarks (DESIGN.md §6): our decoder and stuffer, each beside its
+//! Dot-stuffing benchmarks: our decoder and stuffer, each beside its
 //! baselines in the same run. `cargo run -p pop3-proto-benches --bin bench_table` turns
 //! the results into the Markdown table of benches/RESULTS.md.
 //!

@@ -1,4 +1,4 @@
-//! Inputs and baselines shared by the benchmarks (DESIGN.md §6).
+//! Inputs and baselines shared by the benchmarks.
 //!
 //! Every benchmark group measures our code beside its baselines in the same run, so a
 //! figure is a ratio, not an absolute time:
@@ -90,7 +90,7 @@ fn text(rng: &mut Rng, out: &mut Vec<u8>, len: usize) {
     out.truncate(start + len);
 }
 
-/// The kinds of input of DESIGN.md §6.
+/// The kinds of input the benchmarks measure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// Typical mail: 76-octet lines, about 1 in 200 starting with `.`.

@@ -77,10 +77,9 @@ fuzz_target!(|data: &[u8]| {
     } else {
         None
     };
-    let config = StuffConfig {
-        lf_to_crlf,
-        top_lines,
-    };
+    let config = StuffConfig::default()
+        .with_lf_to_crlf(lf_to_crlf)
+        .with_top_lines(top_lines);
     let split_len = u.int_in_range(0usize..=64).unwrap_or(0);
     let split_bytes = u.bytes(split_len).unwrap_or_default();
     let message = u.take_rest();

@@ -67,10 +67,9 @@ fuzz_target!(|data: &[u8]| {
         _ => u.int_in_range(3usize..=64).unwrap_or(8),
     };
     let allow_bare_lf = u.arbitrary::<bool>().unwrap_or(false);
-    let config = FramingConfig {
-        max_line,
-        allow_bare_lf,
-    };
+    let config = FramingConfig::default()
+        .with_max_line(max_line)
+        .with_allow_bare_lf(allow_bare_lf);
     let split_len = u.int_in_range(0usize..=64).unwrap_or(0);
     let split_bytes = u.bytes(split_len).unwrap_or_default();
     let input = u.take_rest();

@@ -1,4 +1,4 @@
-//! Client-side line parsers, for each kind of pending command (SPEC.md §7): the
+//! Client-side line parsers, for each kind of pending command (RFC 1939 §3, RFC 2449 §5): the
 //! greeting, status lines (every single-line command), STAT / `LIST n` / `UIDL n`
 //! status texts, CAPA / LIST / UIDL / LANG / XTND BBOARDS listing lines, and AUTH
 //! continuations, each under arbitrary `ReplyOptions`.
@@ -48,15 +48,14 @@ const PENDING: [Pending; 11] = [
 
 fn options(u: &mut Unstructured<'_>) -> ReplyOptions {
     let bits: u8 = u.arbitrary().unwrap_or(0);
-    ReplyOptions {
-        lowercase_status: bits & 1 != 0,
-        spaced_status: bits & 2 != 0,
-        missing_space: bits & 4 != 0,
-        bare_continuation: bits & 8 != 0,
-        collapse_spaces: bits & 16 != 0,
-        wordy_stat: bits & 64 != 0,
-        bboard_scan: bits & 32 != 0,
-    }
+    ReplyOptions::default()
+        .with_lowercase_status(bits & 1 != 0)
+        .with_spaced_status(bits & 2 != 0)
+        .with_missing_space(bits & 4 != 0)
+        .with_bare_continuation(bits & 8 != 0)
+        .with_collapse_spaces(bits & 16 != 0)
+        .with_wordy_stat(bits & 64 != 0)
+        .with_bboard_scan(bits & 32 != 0)
 }
 
 /// Encodes, checks the line shape, and returns the line without CRLF.
@@ -141,10 +140,7 @@ fuzz_target!(|data: &[u8]| {
                         DropListing::parse,
                     ),
                     Pending::ListOne => {
-                        let o = ReplyOptions {
-                            bboard_scan: false,
-                            ..options
-                        };
+                        let o = options.with_bboard_scan(false);
                         check(
                             text,
                             ScanListing::parse_with,
@@ -176,10 +172,7 @@ fuzz_target!(|data: &[u8]| {
                 encoded,
                 // A MAXIMA field is there exactly when the value has one.
                 |l| {
-                    let bboard = ReplyOptions {
-                        bboard_scan: true,
-                        ..ReplyOptions::strict()
-                    };
+                    let bboard = ReplyOptions::strict().with_bboard_scan(true);
                     ScanListing::parse_with(l, &bboard).or_else(|_| ScanListing::parse(l))
                 },
             ),

@@ -1,5 +1,5 @@
 //! Arbitrary typed values (the `arbitrary` impls of pop3-proto), encoded then parsed
-//! back: they must be equal (DESIGN.md §4.3).
+//! back: they must be equal.
 //!
 //! Invariants: `parse(encode(x)) == x` for every line type; `encoded_len` is exact;
 //! each encoding is one CRLF line with no CR, LF or NUL inside; status lines and
@@ -47,10 +47,7 @@ enum Value {
 }
 
 fn bboard() -> ReplyOptions {
-    ReplyOptions {
-        bboard_scan: true,
-        ..ReplyOptions::strict()
-    }
+    ReplyOptions::strict().with_bboard_scan(true)
 }
 
 fn scan_back(l: &[u8], with_maxima: bool) -> ScanListing {

@@ -21,7 +21,7 @@
 //! R6856-2: when UTF-8 user names or passwords are in use, both sides must apply SASLprep
 //! to the secret first; this module hashes the octets it is given.
 
-use crate::sasl::{hex16, hex_lower};
+use crate::hex::{hex16, hex_lower};
 use crate::secret::Secret;
 use alloc::string::String;
 use alloc::vec::Vec;

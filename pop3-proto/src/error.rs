@@ -3,8 +3,7 @@
 //! [`ParseError`] says why one line could not be read as the value asked for.
 //! Framing, dot-stuffing and SASL errors live in their own modules.
 
-use core::fmt;
-
+pub use crate::types::NumberError;
 use crate::types::ValueError;
 
 /// Why a line could not be parsed.
@@ -86,28 +85,4 @@ pub enum ParseError {
         /// The rule broken.
         error: ValueError,
     },
-}
-
-/// What was wrong with a number (E-12, IMPL-20).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NumberError {
-    /// No digits at all.
-    Empty,
-    /// A character other than `0`-`9`, a sign included.
-    NotDecimal,
-    /// Too large for the field.
-    TooLarge,
-    /// 0 where numbering starts at 1 (message numbers, R1939-20).
-    Zero,
-}
-
-impl fmt::Display for NumberError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            NumberError::Empty => "no digits",
-            NumberError::NotDecimal => "not a decimal number",
-            NumberError::TooLarge => "too large",
-            NumberError::Zero => "0 is not a message number",
-        })
-    }
 }

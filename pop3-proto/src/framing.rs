@@ -4,9 +4,9 @@
 //! The state machines own one [`BytesMut`] receive buffer into which socket bytes are
 //! appended. A [`LineFramer`] takes complete lines from the front of that buffer as
 //! zero-copy [`Bytes`] slices. It remembers how far it has already searched, so no byte
-//! is examined twice however the input is split (DESIGN.md §4, invariants 2 and 4).
+//! is examined twice however the input is split.
 //!
-//! Limits (SPEC.md §1.2, §1.3, E-14): a line, *counting its line end*, may be at most
+//! Limits (RFC 1939 §3, RFC 2449 §4, E-14): a line, *counting its line end*, may be at most
 //! [`FramingConfig::max_line`] octets. The bytes of a longer line are dropped from the
 //! buffer as soon as the limit is passed, so memory never holds more than about
 //! `max_line` octets of a bad line; when its line end finally arrives the framer reports
@@ -31,6 +31,8 @@
 //! ```
 
 use bytes::{Buf, Bytes, BytesMut};
+
+use crate::setters::setters;
 
 /// How a framed line ended on the wire.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -74,7 +76,12 @@ pub struct Line {
 }
 
 /// Line-length limit and line-end leniency of a [`LineFramer`].
+///
+/// Start from a constant ([`COMMAND`](Self::COMMAND), [`STATUS`](Self::STATUS),
+/// [`CLIENT_DEFAULT`](Self::CLIENT_DEFAULT), [`SASL`](Self::SASL)) or `default()` and
+/// change it with the `with_*` setters: the struct is `#[non_exhaustive]`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FramingConfig {
     /// The longest accepted line in octets, *including* its line end.
     pub max_line: usize,
@@ -107,30 +114,21 @@ impl FramingConfig {
         max_line: 64 * 1024,
         allow_bare_lf: false,
     };
+}
 
-    /// The same configuration with [`allow_bare_lf`](Self::allow_bare_lf) set to `allow`.
+setters!(FramingConfig {
+    /// Sets [`FramingConfig::max_line`], the longest accepted line with its line end.
     ///
     /// ```
     /// use pop3_proto::framing::FramingConfig;
-    /// let lenient = FramingConfig::CLIENT_DEFAULT.with_bare_lf(true);
+    /// let lenient = FramingConfig::CLIENT_DEFAULT.with_allow_bare_lf(true);
     /// assert!(lenient.allow_bare_lf);
-    /// assert_eq!(lenient.max_line, 8192);
+    /// assert_eq!(lenient.with_max_line(100).max_line, 100);
     /// ```
-    pub const fn with_bare_lf(self, allow: bool) -> Self {
-        Self {
-            max_line: self.max_line,
-            allow_bare_lf: allow,
-        }
-    }
-
-    /// The same configuration with [`max_line`](Self::max_line) set to `max_line`.
-    pub const fn with_max_line(self, max_line: usize) -> Self {
-        Self {
-            max_line,
-            allow_bare_lf: self.allow_bare_lf,
-        }
-    }
-}
+    with_max_line => max_line: usize,
+    /// Sets [`FramingConfig::allow_bare_lf`] (lenient line ends, E-5).
+    with_allow_bare_lf => allow_bare_lf: bool,
+});
 
 impl Default for FramingConfig {
     /// [`FramingConfig::CLIENT_DEFAULT`].
@@ -165,9 +163,11 @@ pub enum FramingError {
 /// Takes complete lines from the front of a receive buffer (see the [module
 /// docs](self)).
 ///
-/// The framer keeps a search offset into the buffer: the caller must not remove bytes
-/// from the buffer's front between calls without calling [`reset`](Self::reset)
-/// (appending at the back is what it expects).
+/// The framer keeps a search offset into the buffer so that no byte is searched
+/// twice, and keeps it right by itself: the offset is dropped whenever a line (or a bad
+/// line) is taken, and whenever the buffer is handed back shorter than the framer left
+/// it, which is what taking bytes from its front (the body decoder, a TLS switch
+/// emptying it) looks like. Appending at the back is what it expects between calls.
 #[derive(Clone, Debug)]
 pub struct LineFramer {
     config: FramingConfig,
@@ -177,6 +177,9 @@ pub struct LineFramer {
     discarding: bool,
     /// Octets of the over-long line dropped so far.
     skipped: usize,
+    /// The buffer's length when the last call returned: a shorter buffer on the next
+    /// call means bytes were taken from it, so `searched` no longer holds.
+    held: usize,
     examined: u64,
 }
 
@@ -188,6 +191,7 @@ impl LineFramer {
             searched: 0,
             discarding: false,
             skipped: 0,
+            held: 0,
             examined: 0,
         }
     }
@@ -203,8 +207,13 @@ impl LineFramer {
         self.config = config;
     }
 
-    /// Forgets the remembered search position. Call this when something else (the dot
-    /// decoder, for example) consumed bytes from the front of the buffer.
+    /// Forgets the remembered search position.
+    ///
+    /// Not needed after taking bytes from the buffer's front: the framer sees that the
+    /// buffer is shorter than it left it and searches afresh (see the type's docs).
+    /// Calling it is harmless (the next search starts at the buffer's front). The
+    /// one change a framer cannot see is bytes taken from the front *and* as many or
+    /// more appended with no call in between; a caller that does that calls this.
     pub fn reset(&mut self) {
         self.searched = 0;
     }
@@ -227,6 +236,16 @@ impl LineFramer {
     /// continues after it. While an over-long line is being dropped, `buf` is emptied on
     /// every call.
     pub fn next_line(&mut self, buf: &mut BytesMut) -> Result<Option<Line>, FramingError> {
+        if buf.len() < self.held {
+            // Bytes left the buffer since the last call: what was searched may be gone.
+            self.searched = 0;
+        }
+        let result = self.frame(buf);
+        self.held = buf.len();
+        result
+    }
+
+    fn frame(&mut self, buf: &mut BytesMut) -> Result<Option<Line>, FramingError> {
         loop {
             if self.discarding {
                 self.discard(buf)?;
@@ -389,7 +408,7 @@ mod tests {
                 Item::Err(FramingError::BareLf { skipped: 6 }),
             ]
         );
-        let (items, _, _) = run(FramingConfig::COMMAND.with_bare_lf(true), input, &[]);
+        let (items, _, _) = run(FramingConfig::COMMAND.with_allow_bare_lf(true), input, &[]);
         assert_eq!(
             items,
             vec![
@@ -399,7 +418,11 @@ mod tests {
             ]
         );
         // An empty line ended by a bare LF.
-        let (items, _, _) = run(FramingConfig::COMMAND.with_bare_lf(true), b"\n\r\n", &[]);
+        let (items, _, _) = run(
+            FramingConfig::COMMAND.with_allow_bare_lf(true),
+            b"\n\r\n",
+            &[],
+        );
         assert_eq!(
             items,
             vec![Item::Line(Vec::new(), LineEnding::Lf), line(b"")]
@@ -489,6 +512,47 @@ mod tests {
         assert_eq!(framer.bytes_examined(), total as u64 + 10);
     }
 
+    /// Bytes taken from the front by someone else (the body decoder) need no reset:
+    /// the framer sees the shorter buffer.
+    #[test]
+    fn foreign_consumption_needs_no_reset() {
+        for taken in 1..=6 {
+            let mut framer = LineFramer::new(FramingConfig::STATUS);
+            let mut buf = BytesMut::from(&b"ab\ncdef"[..]);
+            // Lenient framing off: "ab\n" is a bare-LF error; search "cdef".
+            assert!(framer.next_line(&mut buf).is_err());
+            assert_eq!(framer.next_line(&mut buf), Ok(None));
+            buf.advance(taken.min(buf.len()));
+            // The body decoder stops at the terminator: a line follows.
+            assert_eq!(framer.next_line(&mut buf), Ok(None));
+            buf.extend_from_slice(b"\r\n+OK\r\n");
+            let l = framer.next_line(&mut buf).unwrap().unwrap();
+            assert_eq!(&l.bytes[..], &b"cdef"[taken.min(4)..], "taken {taken}");
+            let l = framer.next_line(&mut buf).unwrap().unwrap();
+            assert_eq!(&l.bytes[..], b"+OK");
+        }
+    }
+
+    /// The decisive case: after a search of a partial line, most of it is taken and a
+    /// line end arrives before the next call. Without the shrink check the framer
+    /// would start past the new LF and miss it.
+    #[test]
+    fn front_taken_then_line_end_needs_no_reset() {
+        let mut framer = LineFramer::new(FramingConfig::STATUS);
+        let mut buf = BytesMut::from(&b"xxxxxx"[..]);
+        assert_eq!(framer.next_line(&mut buf), Ok(None));
+        buf.advance(5);
+        buf.extend_from_slice(b"\r\n");
+        let l = framer.next_line(&mut buf).unwrap().unwrap();
+        assert_eq!(&l.bytes[..], b"x");
+        // A buffer emptied and replaced by a shorter one (a TLS switch).
+        let mut buf = BytesMut::from(&b"yyyyyyyy"[..]);
+        assert_eq!(framer.next_line(&mut buf), Ok(None));
+        let mut buf = BytesMut::from(&b"z\r\n"[..]);
+        let l = framer.next_line(&mut buf).unwrap().unwrap();
+        assert_eq!(&l.bytes[..], b"z");
+    }
+
     #[test]
     fn reset_after_foreign_consumption() {
         let mut framer = LineFramer::new(FramingConfig::STATUS);
@@ -543,9 +607,13 @@ mod tests {
         let configs = [
             FramingConfig::COMMAND,
             FramingConfig::COMMAND.with_max_line(5),
-            FramingConfig::COMMAND.with_max_line(5).with_bare_lf(true),
+            FramingConfig::COMMAND
+                .with_max_line(5)
+                .with_allow_bare_lf(true),
             FramingConfig::COMMAND.with_max_line(2),
-            FramingConfig::COMMAND.with_max_line(1).with_bare_lf(true),
+            FramingConfig::COMMAND
+                .with_max_line(1)
+                .with_allow_bare_lf(true),
         ];
         for config in configs {
             for input in inputs {
@@ -573,7 +641,9 @@ mod tests {
         let alphabet = [b'a', b'\r', b'\n'];
         let configs = [
             FramingConfig::COMMAND.with_max_line(3),
-            FramingConfig::COMMAND.with_max_line(4).with_bare_lf(true),
+            FramingConfig::COMMAND
+                .with_max_line(4)
+                .with_allow_bare_lf(true),
         ];
         let mut s = Vec::new();
         for len in 0..=7u32 {

@@ -24,6 +24,12 @@
 //!
 //! Parsing (with `nom`) is private to the crate; its results come out as the typed
 //! values of [`types`] and its failures as the errors of [`error`].
+//!
+//! The modules form layers, and no two import each other (a test reads the sources
+//! to keep it so): [`secret`] and [`types`] at the bottom (types hold the value
+//! rules, and never call a parser); the parsers, [`error`], [`options`] and
+//! [`encode`] over them; [`framing`] and [`dot`] on their own; [`apop`] and
+//! [`sasl`] over [`secret`]; the state machines on top.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -45,14 +51,15 @@ pub mod dot;
 pub mod encode;
 pub mod error;
 pub mod framing;
+mod hex;
 pub mod machine;
 pub mod options;
 mod parse;
 pub mod pop2;
 pub mod sasl;
 pub mod secret;
-mod setters;
 pub mod server;
+mod setters;
 pub mod sync;
 pub mod types;
 pub mod url;

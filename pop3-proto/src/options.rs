@@ -2,18 +2,23 @@
 //! that bend the grammar.
 //!
 //! Every option is off by default, and the encoders never produce a lenient form.
+//! Both structs are `#[non_exhaustive]`: build them from `default()` (or
+//! `strict()`/`lenient()`) and the `with_*` setters.
 //!
 //! ```
 //! use pop3_proto::options::ReplyOptions;
 //! use pop3_proto::types::StatusLine;
 //! assert!(StatusLine::parse(b"+ok fine").is_err());
-//! let lenient = ReplyOptions { lowercase_status: true, ..ReplyOptions::default() };
+//! let lenient = ReplyOptions::default().with_lowercase_status(true);
 //! assert!(StatusLine::parse_with(b"+ok fine", &lenient).unwrap().is_ok());
 //! ```
+
+use crate::setters::setters;
 
 /// How [`Command::parse_with`](crate::types::Command::parse_with) reads a command
 /// line (server side).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CommandOptions {
     /// Accept runs of spaces between tokens, and spaces at the start or end of the
     /// line, in every command but PASS (E-27). PASS always takes everything after
@@ -38,6 +43,7 @@ impl CommandOptions {
 /// How the reply parsers (status lines, greetings, continuations, listings) read
 /// a line (client side).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReplyOptions {
     /// Accept the status indicator in any case, `+ok` / `-err` (IMPL-19, E-9).
     pub lowercase_status: bool,
@@ -80,3 +86,25 @@ impl ReplyOptions {
         }
     }
 }
+
+setters!(CommandOptions {
+    /// Sets [`CommandOptions::collapse_spaces`] (E-27).
+    with_collapse_spaces => collapse_spaces: bool,
+});
+
+setters!(ReplyOptions {
+    /// Sets [`ReplyOptions::lowercase_status`] (IMPL-19, E-9).
+    with_lowercase_status => lowercase_status: bool,
+    /// Sets [`ReplyOptions::spaced_status`] (R1082-7, IMPL-15).
+    with_spaced_status => spaced_status: bool,
+    /// Sets [`ReplyOptions::missing_space`].
+    with_missing_space => missing_space: bool,
+    /// Sets [`ReplyOptions::bare_continuation`] (IMPL-12).
+    with_bare_continuation => bare_continuation: bool,
+    /// Sets [`ReplyOptions::collapse_spaces`] (E-27).
+    with_collapse_spaces => collapse_spaces: bool,
+    /// Sets [`ReplyOptions::wordy_stat`].
+    with_wordy_stat => wordy_stat: bool,
+    /// Sets [`ReplyOptions::bboard_scan`] (R1082-4).
+    with_bboard_scan => bboard_scan: bool,
+});

@@ -214,7 +214,7 @@ proptest! {
     /// With LF to CRLF, decoding (strict) gives the message with CRLF line ends.
     #[test]
     fn lf_to_crlf_round_trip(x in body_strategy(), cuts in cuts_strategy()) {
-        let config = StuffConfig { lf_to_crlf: true, top_lines: None };
+        let config = StuffConfig::default().with_lf_to_crlf(true).with_top_lines(None);
         let message = Bytes::from(x.clone());
         let wire = Bytes::from(stuff(&message, config).concat());
         let expected = with_final_crlf(&normalise_lf(&x));
@@ -238,7 +238,7 @@ proptest! {
         lf_to_crlf in any::<bool>(),
         top in proptest::option::of(0u64..6),
     ) {
-        let config = StuffConfig { lf_to_crlf, top_lines: top };
+        let config = StuffConfig::default().with_lf_to_crlf(lf_to_crlf).with_top_lines(top);
         let message = Bytes::from(x.clone());
         let whole: Vec<u8> = stuff(&message, config).concat();
         let mut stuffer = Stuffer::new(config);
@@ -277,7 +277,10 @@ proptest! {
         lf_to_crlf in any::<bool>(),
         strict in any::<bool>(),
     ) {
-        let config = DecoderConfig { allow_bare_lf: !strict, lf_to_crlf, max_body: None };
+        let config = DecoderConfig::default()
+            .with_allow_bare_lf(!strict)
+            .with_lf_to_crlf(lf_to_crlf)
+            .with_max_body(None);
         let mut wire = x.clone();
         wire.extend_from_slice(b"\r\n.\r\n");
         let wire = Bytes::from(wire);
@@ -296,7 +299,7 @@ proptest! {
         cuts in long_cuts_strategy(),
         lf_to_crlf in any::<bool>(),
     ) {
-        let config = StuffConfig { lf_to_crlf, top_lines: None };
+        let config = StuffConfig::default().with_lf_to_crlf(lf_to_crlf).with_top_lines(None);
         let message = Bytes::from(x.clone());
         let whole: Vec<u8> = stuff(&message, config).concat();
         let mut stuffer = Stuffer::new(config);

@@ -949,7 +949,7 @@ fn tv7_xoauth2_encoder_vector() {
         line,
         b"dXNlcj10ZXN0QGNvbnRvc28ub25taWNyb3NvZnQuY29tAWF1dGg9QmVhcmVyIEV3QkFBbDNCQUFVRkZwVUFvN0ozVmUwYmpMQldaV0NjbFJDM0VvQUEBAQ=="
     );
-    // E-15: `AUTH XOAUTH2 <b64>\r\n` fits in 255 octets. (SPEC TV-7 says 131; the 120
+    // E-15: `AUTH XOAUTH2 <b64>\r\n` fits in 255 octets. (TV-7 says 131; the 120
     // base64 characters plus `AUTH XOAUTH2 ` and CRLF make 135.)
     assert_eq!(line.len(), 120);
     assert_eq!(b"AUTH XOAUTH2 ".len() + line.len() + 2, 135);
@@ -1023,10 +1023,7 @@ fn choose_picks_the_strongest_offered() {
         "OAUTHBEARER",
         "EXTERNAL",
     ];
-    let tls = ChoicePolicy {
-        tls_active: true,
-        ..Default::default()
-    };
+    let tls = ChoicePolicy::default().with_tls_active(true);
     assert_eq!(
         choose_mechanism(&all, &tls),
         Some(MechanismName::ScramSha256)
@@ -1050,10 +1047,7 @@ fn choose_picks_the_strongest_offered() {
     assert_eq!(choose_mechanism(&["GSSAPI", "DIGEST-MD5"], &tls), None);
     assert_eq!(choose_mechanism(&[], &tls), None);
     // Token and certificate holders.
-    let bearer = ChoicePolicy {
-        credentials: CredentialKind::BearerToken,
-        ..tls
-    };
+    let bearer = tls.with_credentials(CredentialKind::BearerToken);
     assert_eq!(
         choose_mechanism(&all, &bearer),
         Some(MechanismName::OAuthBearer)
@@ -1062,21 +1056,9 @@ fn choose_picks_the_strongest_offered() {
         choose_mechanism(&["PLAIN", "XOAUTH2"], &bearer),
         Some(MechanismName::XOAuth2)
     );
-    let cert = ChoicePolicy {
-        credentials: CredentialKind::ClientCertificate,
-        ..tls
-    };
+    let cert = tls.with_credentials(CredentialKind::ClientCertificate);
     assert_eq!(choose_mechanism(&all, &cert), Some(MechanismName::External));
-    assert_eq!(
-        choose_mechanism(
-            &all,
-            &ChoicePolicy {
-                tls_active: false,
-                ..cert
-            }
-        ),
-        None
-    );
+    assert_eq!(choose_mechanism(&all, &cert.with_tls_active(false)), None);
 }
 
 #[test]
@@ -1088,15 +1070,9 @@ fn r2595_8_no_cleartext_mechanism_before_tls_unless_allowed() {
         choose_mechanism(&["PLAIN", "CRAM-MD5"], &plain),
         Some(MechanismName::CramMd5)
     );
-    let bearer = ChoicePolicy {
-        credentials: CredentialKind::BearerToken,
-        ..plain
-    };
+    let bearer = plain.with_credentials(CredentialKind::BearerToken);
     assert_eq!(choose_mechanism(&offered, &bearer), None);
-    let allowed = ChoicePolicy {
-        allow_cleartext: true,
-        ..plain
-    };
+    let allowed = plain.with_allow_cleartext(true);
     assert_eq!(
         choose_mechanism(&offered, &allowed),
         Some(MechanismName::Plain)
@@ -1123,10 +1099,10 @@ fn r2595_8_no_cleartext_mechanism_before_tls_unless_allowed() {
 #[test]
 fn rfc2384_explicit_choice_is_honoured_or_nothing() {
     let offered = ["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"];
-    let explicit = |name, tls| ChoicePolicy {
-        tls_active: tls,
-        explicit: Some(name),
-        ..Default::default()
+    let explicit = |name, tls| {
+        ChoicePolicy::default()
+            .with_tls_active(tls)
+            .with_explicit(Some(name))
     };
     assert_eq!(
         choose_mechanism(&offered, &explicit("login", true)),
@@ -1158,7 +1134,7 @@ fn rfc2384_explicit_choice_is_honoured_or_nothing() {
 }
 
 // ---------------------------------------------------------------------------------------
-// Secrets never show in Debug (DESIGN §4.6)
+// Secrets never show in Debug
 // ---------------------------------------------------------------------------------------
 
 fn assert_hidden(what: &str, debug: &str, secrets: &[&[u8]]) {
@@ -1415,7 +1391,11 @@ mod prop {
                 CredentialKind::Password, CredentialKind::BearerToken, CredentialKind::ClientCertificate,
             ]),
         ) {
-            let policy = ChoicePolicy { tls_active: false, allow_cleartext: false, explicit, credentials: kind };
+            let policy = ChoicePolicy::default()
+                .with_tls_active(false)
+                .with_allow_cleartext(false)
+                .with_explicit(explicit)
+                .with_credentials(kind);
             if let Some(m) = choose_mechanism(&offered, &policy) {
                 prop_assert!(!m.is_cleartext());
                 prop_assert!(offered.iter().any(|o| o.eq_ignore_ascii_case(m.as_str())));

@@ -1,5 +1,5 @@
 //! Property tests: for every command and reply type, encoding then parsing gives
-//! the value back (DESIGN.md §4.3), `encoded_len` is exact, and no parser panics
+//! the value back, `encoded_len` is exact, and no parser panics
 //! on arbitrary bytes, with or without the lenient options (§4.1).
 //!
 //! Values come from the `arbitrary` impls of pop3-proto, fed by proptest's bytes.
@@ -78,10 +78,7 @@ fn reply_options() -> [ReplyOptions; 3] {
     [
         ReplyOptions::default(),
         ReplyOptions::lenient(),
-        ReplyOptions {
-            bboard_scan: true,
-            ..ReplyOptions::lenient()
-        },
+        ReplyOptions::lenient().with_bboard_scan(true),
     ]
 }
 
@@ -215,7 +212,7 @@ proptest! {
     #[test]
     fn scan_listing_round_trip(raw in bytes()) {
         let Some(s) = value::<ScanListing>(&raw) else { return Ok(()) };
-        let options = ReplyOptions { bboard_scan: s.maxima.is_some(), ..ReplyOptions::default() };
+        let options = ReplyOptions::default().with_bboard_scan(s.maxima.is_some());
         prop_assert_eq!(ScanListing::parse_with(&encoded(&s), &options), Ok(s));
         prop_assert_eq!(ScanListing::parse_with(s.to_text().as_bytes(), &options), Ok(s));
     }

@@ -1,5 +1,5 @@
-//! POP URLs (RFC 2384): SPEC.md TV-10 and the RFC's §7 examples as exact tests,
-//! the URL forms of the `fetch` example (DESIGN.md §5), and round-trip properties.
+//! POP URLs (RFC 2384): TV-10 and the RFC's §7 examples as exact tests,
+//! the URL forms of the `fetch` example, and round-trip properties.
 
 use pop3_proto::types::Mechanism;
 use pop3_proto::url::{Auth, DomainName, ExtensionName, Host, PopUrl, Scheme, UrlError};
@@ -31,7 +31,7 @@ fn check(
     assert_eq!(PopUrl::parse(&parsed.to_string()).unwrap(), parsed);
 }
 
-/// SPEC.md §15 TV-10, row by row; the first three rows are RFC 2384 §7.
+/// TV-10, row by row; the first three rows are RFC 2384 §7.
 #[test]
 fn tv10_table() {
     // `*` (implied): the URL has no ;AUTH=, and a user name alone means any.
@@ -127,7 +127,7 @@ fn case_insensitive_auth() {
     assert_eq!(url.to_string(), "pop://rg;AUTH=+a%3Bb@h");
 }
 
-/// DESIGN.md §5: the `fetch` example's URL forms, with `pops://` and the aliases.
+/// The `fetch` example's URL forms, with `pops://` and the aliases.
 #[test]
 fn schemes_and_default_ports() {
     for (url, scheme, tls, port) in [
@@ -308,7 +308,7 @@ fn url() -> impl Strategy<Value = PopUrl> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2000))]
 
-    /// DESIGN.md §4 invariant 3: parse(format(x)) == x.
+    /// Round trip: parse(format(x)) == x.
     #[test]
     fn round_trip(url in url()) {
         let text = url.to_string();

@@ -1,4 +1,4 @@
-//! SPEC.md §15 test vectors (TV-2 to TV-8), the LANG examples of §10, the XTND
+//! Test vectors TV-2 to TV-8, the LANG examples of RFC 6856 §3, the XTND
 //! examples of §12 and the edge cases of §14, one line at a time: each line parses
 //! to the expected value and encodes back to the same bytes.
 
@@ -579,10 +579,7 @@ fn tv7_xoauth2_microsoft() {
 #[test]
 fn tv7_impl12_bare_plus_only_when_lenient() {
     assert_eq!(Continuation::parse(b"+"), Err(ParseError::NotContinuation));
-    let lenient = ReplyOptions {
-        bare_continuation: true,
-        ..ReplyOptions::default()
-    };
+    let lenient = ReplyOptions::default().with_bare_continuation(true);
     assert_eq!(
         Continuation::parse_with(b"+", &lenient),
         Ok(Continuation::empty())
@@ -598,7 +595,7 @@ fn tv7_xoauth2_encoder_vector_fits_255() {
         mechanism: mech("XOAUTH2"),
         initial_response: Some(InitialResponse::Base64(b64("dXNlcj10ZXN0QGNvbnRvc28ub25taWNyb3NvZnQuY29tAWF1dGg9QmVhcmVyIEV3QkFBbDNCQUFVRkZwVUFvN0ozVmUwYmpMQldaV0NjbFJDM0VvQUEBAQ=="))),
     };
-    // SPEC.md TV-7 says 131 octets; "AUTH XOAUTH2 " (13) + 120 + CRLF (2) is 135.
+    // TV-7 says 131 octets; "AUTH XOAUTH2 " (13) + 120 + CRLF (2) is 135.
     // Either way it fits in 255 (R5034-8).
     assert_eq!(c.encoded_len(), 135);
     assert!(c.encoded_len() <= 255);
@@ -709,10 +706,7 @@ fn spec12_r1082_7_spaced_ok_only_lenient() {
         StatusLine::parse(b"+ OK XTND"),
         Err(ParseError::UnknownStatus)
     );
-    let lenient = ReplyOptions {
-        spaced_status: true,
-        ..ReplyOptions::default()
-    };
+    let lenient = ReplyOptions::default().with_spaced_status(true);
     let s = StatusLine::parse_with(b"+ OK XTND", &lenient).unwrap();
     assert!(s.is_ok());
     assert_eq!(s.text(), &text("XTND"));
@@ -734,10 +728,7 @@ fn spec12_xtnd_other_subcommands() {
         panic!()
     };
     assert_eq!(x.keyword().as_bytes(), b"XMIT");
-    let bboard = ReplyOptions {
-        bboard_scan: true,
-        ..ReplyOptions::default()
-    };
+    let bboard = ReplyOptions::default().with_bboard_scan(true);
     assert_eq!(
         ScanListing::parse_with(b"1 120 10", &bboard),
         Ok(ScanListing {
@@ -778,10 +769,7 @@ fn e9_case_insensitive_keywords_tags_codes_mechanisms() {
     assert_eq!(s.code().unwrap().kind(), CodeKind::InUse);
     // IMPL-19: lower-case status only in lenient mode.
     assert_eq!(StatusLine::parse(b"+ok"), Err(ParseError::UnknownStatus));
-    let lenient = ReplyOptions {
-        lowercase_status: true,
-        ..ReplyOptions::default()
-    };
+    let lenient = ReplyOptions::default().with_lowercase_status(true);
     assert_eq!(
         StatusLine::parse_with(b"-err nope", &lenient)
             .unwrap()

@@ -1,10 +1,15 @@
 //! Streaming un-stuffing of multi-line response bodies (client side).
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use memchr::memmem::Finder;
+
+mod input;
+
+use input::{body_piece, Input, Piece};
 
 use super::lf::find_lf_near;
 use super::DotError;
+use crate::setters::setters;
 
 /// A `"\n."` found this close to where its search began switches the next search to
 /// walking line ends.
@@ -13,8 +18,13 @@ const DENSE_DISTANCE: usize = 256;
 /// Line ends walked before the search goes back to `memmem`.
 const DENSE_PROBES: usize = 4;
 
-/// Options of a [`BodyDecoder`].
+/// Options of a [`BodyDecoder`]: one value serves every body (it is `Copy`); each
+/// body gets its own decoder, built from it with [`BodyDecoder::new`].
+///
+/// `#[non_exhaustive]`: start from a constant or `default()` and use the `with_*`
+/// setters.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub struct DecoderConfig {
     /// Lenient mode (E-5, IMPL-18): a bare `\n` also ends a line and `.\n` also ends the
     /// body. When `false` (strict, the default) only CRLF ends a line and a bare LF is
@@ -48,16 +58,16 @@ impl DecoderConfig {
         lf_to_crlf: true,
         max_body: None,
     };
-
-    /// The same configuration with [`max_body`](Self::max_body) set.
-    pub const fn with_max_body(self, max_body: Option<u64>) -> Self {
-        Self {
-            allow_bare_lf: self.allow_bare_lf,
-            lf_to_crlf: self.lf_to_crlf,
-            max_body,
-        }
-    }
 }
+
+setters!(DecoderConfig {
+    /// Sets [`DecoderConfig::allow_bare_lf`] (lenient line ends, E-5).
+    with_allow_bare_lf => allow_bare_lf: bool,
+    /// Sets [`DecoderConfig::lf_to_crlf`] (bare LFs handed out as CRLF, TV-9).
+    with_lf_to_crlf => lf_to_crlf: bool,
+    /// Sets [`DecoderConfig::max_body`], the largest body handed out.
+    with_max_body => max_body: Option<u64>,
+});
 
 /// One result of [`BodyDecoder::decode`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,16 +95,6 @@ pub enum SlicePiece<'a> {
     End,
     /// Everything in the input has been consumed; call again with more.
     NeedMore,
-}
-
-/// The public form of a piece cut from a `Bytes` or `BytesMut` input.
-#[inline]
-fn body_piece(piece: Piece<Bytes>) -> BodyPiece {
-    match piece {
-        Piece::Data(data) => BodyPiece::Data(data),
-        Piece::End => BodyPiece::End,
-        Piece::NeedMore => BodyPiece::NeedMore,
-    }
 }
 
 /// Where the decoder stands between two bytes of the stream.
@@ -129,89 +129,6 @@ enum Step {
     },
     /// Hand out these static bytes (a held-back `\r`, or `\r\n` for a bare LF).
     Static(&'static [u8]),
-    End,
-    NeedMore,
-}
-
-/// Input buffers the decoder consumes from the front of, and the pieces it cuts from
-/// them.
-trait Input {
-    /// A piece of the body as handed out: a `Bytes` handle or a borrowed slice.
-    type Piece;
-    fn bytes(&self) -> &[u8];
-    fn take(&mut self, n: usize) -> Self::Piece;
-    fn skip(&mut self, n: usize);
-    fn from_static(bytes: &'static [u8]) -> Self::Piece;
-}
-
-impl Input for BytesMut {
-    type Piece = Bytes;
-    #[inline]
-    fn bytes(&self) -> &[u8] {
-        self
-    }
-    #[inline]
-    fn take(&mut self, n: usize) -> Bytes {
-        self.split_to(n).freeze()
-    }
-    #[inline]
-    fn skip(&mut self, n: usize) {
-        self.advance(n);
-    }
-    #[inline]
-    fn from_static(bytes: &'static [u8]) -> Bytes {
-        Bytes::from_static(bytes)
-    }
-}
-
-impl Input for Bytes {
-    type Piece = Bytes;
-    #[inline]
-    fn bytes(&self) -> &[u8] {
-        self
-    }
-    #[inline]
-    fn take(&mut self, n: usize) -> Bytes {
-        // `slice` is generic, so it can be inlined here, unlike `split_to`.
-        let out = self.slice(..n);
-        self.advance(n);
-        out
-    }
-    #[inline]
-    fn skip(&mut self, n: usize) {
-        self.advance(n);
-    }
-    #[inline]
-    fn from_static(bytes: &'static [u8]) -> Bytes {
-        Bytes::from_static(bytes)
-    }
-}
-
-impl<'a> Input for &'a [u8] {
-    type Piece = &'a [u8];
-    #[inline]
-    fn bytes(&self) -> &[u8] {
-        self
-    }
-    #[inline]
-    fn take(&mut self, n: usize) -> &'a [u8] {
-        let (head, tail) = self.split_at(n.min(self.len()));
-        *self = tail;
-        head
-    }
-    #[inline]
-    fn skip(&mut self, n: usize) {
-        *self = self.get(n..).unwrap_or_default();
-    }
-    #[inline]
-    fn from_static(bytes: &'static [u8]) -> &'a [u8] {
-        bytes
-    }
-}
-
-/// What [`BodyDecoder`] hands out, over any input type.
-enum Piece<P> {
-    Data(P),
     End,
     NeedMore,
 }
@@ -260,7 +177,8 @@ pub struct BodyDecoder {
 }
 
 impl BodyDecoder {
-    /// A decoder positioned at the start of a body.
+    /// A decoder positioned at the start of a body. Build one per body: nothing carries
+    /// over from an earlier body, so there is nothing to reset.
     pub fn new(config: DecoderConfig) -> Self {
         Self {
             config,
@@ -280,6 +198,11 @@ impl BodyDecoder {
 
     /// Makes the decoder ready for the next body, keeping its configuration (and its
     /// prepared searcher). Resets every counter.
+    ///
+    /// Not needed: the intended use is one decoder per body, built with
+    /// [`new`](Self::new) from the same (`Copy`) [`DecoderConfig`], which starts fresh
+    /// by construction. This only spares setting up the `memmem` searcher again, for
+    /// a caller that decodes many small bodies with one value.
     pub fn reset(&mut self) {
         self.state = State::LineStart;
         self.body_len = 0;

@@ -1,4 +1,4 @@
-//! Dot-stuffing of multi-line bodies (SPEC.md §1.4, R1939-11 to R1939-14, E-2 to E-5,
+//! Dot-stuffing of multi-line bodies (RFC 1939 §3, R1939-11 to R1939-14, E-2 to E-5,
 //! E-22).
 //!
 //! * [`BodyDecoder`] (client side) un-stuffs a body streamed in chunks of any split and

@@ -312,6 +312,38 @@ fn e2_unstuffing_cases() {
     }
 }
 
+/// Bodies back to back in one buffer (pipelined RETRs), each with a decoder of its
+/// own built from the one config: no reset anywhere, and each body starts fresh (its
+/// own length, its own line state, its own size limit).
+#[test]
+fn a_fresh_decoder_per_body_needs_no_reset() {
+    let config = DecoderConfig::STRICT.with_max_body(Some(5));
+    let mut buf = BytesMut::from(&b"..a\r\n.\r\n.b\r\n.\r\n123456789\r\n.\r\n+OK"[..]);
+    let mut bodies = Vec::new();
+    for _ in 0..3 {
+        let mut decoder = BodyDecoder::new(config);
+        let mut body = Vec::new();
+        let mut too_large = false;
+        loop {
+            match decoder.decode(&mut buf) {
+                Ok(BodyPiece::Data(d)) => body.extend_from_slice(&d),
+                Ok(BodyPiece::End) => break,
+                Ok(BodyPiece::NeedMore) => panic!("the terminator is in the buffer"),
+                Err(DotError::BodyTooLarge { limit }) => {
+                    assert_eq!(limit, 5);
+                    too_large = true;
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        bodies.push((body, too_large));
+    }
+    assert_eq!(bodies[0], (b".a\r\n".to_vec(), false));
+    assert_eq!(bodies[1], (b"b\r\n".to_vec(), false));
+    assert!(bodies[2].1, "the third body is over the limit");
+    assert_eq!(&buf[..], b"+OK");
+}
+
 /// R1939-15: an empty body; and after End the decoder stays done.
 #[test]
 fn r1939_15_empty_body_and_done() {
@@ -590,7 +622,7 @@ fn slice_pieces_are_zero_copy() {
     }
 }
 
-/// DESIGN.md §4 invariant 4: bytes examined is the same for 1-byte chunks as for the
+/// Linear cost: bytes examined is the same for 1-byte chunks as for the
 /// whole input (counted, not timed), for typical, dot-dense and LF bodies.
 #[test]
 fn linear_bytes_examined_whole_vs_one_byte_chunks() {

@@ -1,99 +1,8 @@
-//! Capability lines of a CAPA reply (R2449-8, SPEC.md §4.2).
+//! Capability lines of a CAPA reply (RFC 2449 §5, §6; R2449-8).
 
-use alloc::vec::Vec;
-
-use super::{check_line, decimal_u32};
+use super::check_line;
 use crate::error::ParseError;
-use crate::types::{Capability, Expire, Mechanism, OtherCapability, Text};
-
-/// The arguments split at single spaces; `None` if any is empty (a run of spaces,
-/// or a space at either end).
-fn words(args: &[u8]) -> Option<Vec<&[u8]>> {
-    let words: Vec<&[u8]> = args.split(|&b| b == b' ').collect();
-    if words.iter().any(|w| w.is_empty()) {
-        None
-    } else {
-        Some(words)
-    }
-}
-
-/// An optional trailing `USER` token (R2449-15, R2449-16).
-fn per_user(rest: &[&[u8]]) -> Option<bool> {
-    match rest {
-        [] => Some(false),
-        [user] if user.eq_ignore_ascii_case(b"USER") => Some(true),
-        _ => None,
-    }
-}
-
-/// The typed capability that `tag` and `args` (the text after the first space, if
-/// there was one) stand for, if their arguments fit its grammar. Tags and keyword
-/// arguments are case-insensitive (R2449-8).
-pub(crate) fn typed(tag: &[u8], args: Option<&[u8]>) -> Option<Capability> {
-    let is = |name: &str| tag.eq_ignore_ascii_case(name.as_bytes());
-    let bare = |c: Capability| args.is_none().then_some(c);
-    if is("TOP") {
-        bare(Capability::Top)
-    } else if is("USER") {
-        bare(Capability::User)
-    } else if is("RESP-CODES") {
-        bare(Capability::RespCodes)
-    } else if is("PIPELINING") {
-        bare(Capability::Pipelining)
-    } else if is("UIDL") {
-        bare(Capability::Uidl)
-    } else if is("STLS") {
-        bare(Capability::Stls)
-    } else if is("AUTH-RESP-CODE") {
-        bare(Capability::AuthRespCode)
-    } else if is("LANG") {
-        bare(Capability::Lang)
-    } else if is("SASL") {
-        let mechanisms = match args {
-            None => Vec::new(),
-            Some(args) => words(args)?
-                .into_iter()
-                .map(|m| Mechanism::new(m).ok())
-                .collect::<Option<Vec<_>>>()?,
-        };
-        Some(Capability::Sasl(mechanisms))
-    } else if is("LOGIN-DELAY") {
-        let words = words(args?)?;
-        let (seconds, rest) = words.split_first()?;
-        Some(Capability::LoginDelay {
-            seconds: decimal_u32("LOGIN-DELAY", 0, seconds).ok()?,
-            per_user: per_user(rest)?,
-        })
-    } else if is("EXPIRE") {
-        let words = words(args?)?;
-        let (value, rest) = words.split_first()?;
-        let expire = if value.eq_ignore_ascii_case(b"NEVER") {
-            Expire::Never
-        } else {
-            Expire::Days(decimal_u32("EXPIRE", 0, value).ok()?)
-        };
-        Some(Capability::Expire {
-            expire,
-            per_user: per_user(rest)?,
-        })
-    } else if is("IMPLEMENTATION") {
-        let text = match args {
-            None => Text::empty(),
-            Some(args) => Text::new(args).ok()?,
-        };
-        Some(Capability::Implementation(text))
-    } else if is("UTF8") {
-        match args {
-            None => Some(Capability::Utf8 { user: false }),
-            Some(user) if user.eq_ignore_ascii_case(b"USER") => {
-                Some(Capability::Utf8 { user: true })
-            }
-            Some(_) => None,
-        }
-    } else {
-        None
-    }
-}
+use crate::types::{Capability, OtherCapability, Text};
 
 impl Capability {
     /// Parses one capability line of a CAPA reply, without its CRLF (R2449-8):
@@ -118,7 +27,7 @@ impl Capability {
             None => (line, None),
             Some(space) => (line.get(..space).unwrap_or_default(), line.get(space + 1..)),
         };
-        if let Some(capability) = typed(tag, args) {
+        if let Some(capability) = Capability::typed(tag, args) {
             return Ok(capability);
         }
         let args = args
@@ -140,6 +49,8 @@ impl Capability {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::types::Expire;
+    use alloc::vec::Vec;
 
     fn other(line: &[u8]) -> bool {
         matches!(Capability::parse(line), Ok(Capability::Other(_)))

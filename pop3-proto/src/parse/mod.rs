@@ -9,13 +9,11 @@ mod listing;
 mod sasl;
 mod status;
 
-use nom::bytes::complete::{tag, take_till, take_while1};
-use nom::multi::separated_list1;
-use nom::sequence::delimited;
+use nom::bytes::complete::take_till;
 use nom::{IResult, Parser};
 
 use crate::error::{NumberError, ParseError};
-use crate::types::{is_rchar, CodeLevel, MessageNumber, OtherCapability, ResponseCode};
+use crate::types::MessageNumber;
 
 /// Refuses a line holding CR, LF or NUL: framing removed the line ending, so any
 /// of them left is an injection attempt or a framing bug.
@@ -29,70 +27,20 @@ pub(crate) fn check_line(line: &[u8]) -> Result<(), ParseError> {
     }
 }
 
-/// `"[" resp-level *("/" resp-level) "]"` (R2449-20), the levels as slices.
-fn code_levels(input: &[u8]) -> IResult<&[u8], alloc::vec::Vec<&[u8]>> {
-    delimited(
-        tag(&b"["[..]),
-        separated_list1(tag(&b"/"[..]), take_while1(is_rchar)),
-        tag(&b"]"[..]),
-    )
-    .parse(input)
-}
-
-/// Splits a well-formed response code off the start of `text`, returning it and
-/// the text after the `]`. A text that does not start with a code this crate can
-/// hold (no closing `]`, an empty level, too many or too long levels) is plain text
-/// (IMPL-8): `None`.
-pub(crate) fn split_code(text: &[u8]) -> Option<(ResponseCode, &[u8])> {
-    let (rest, levels) = code_levels(text).ok()?;
-    let levels = levels
-        .into_iter()
-        .map(CodeLevel::new)
-        .collect::<Result<alloc::vec::Vec<_>, _>>()
-        .ok()?;
-    let code = ResponseCode::from_levels(levels).ok()?;
-    Some((code, rest))
-}
-
-/// Whether `text` begins with a response code the parser would split off
-/// (R2449-20, IMPL-8).
-pub(crate) fn starts_with_code(text: &[u8]) -> bool {
-    split_code(text).is_some()
-}
-
-/// Whether an unknown-capability value would in fact parse as a typed capability.
-pub(crate) fn is_typed_capability(other: &OtherCapability) -> bool {
-    capability::typed(other.tag(), other.args().map(|t| t.as_bytes())).is_some()
-}
-
 /// A decimal number of digits only: leading zeros accepted, signs refused, checked
-/// arithmetic (E-12, IMPL-20).
+/// arithmetic (E-12, IMPL-20). The rule is [`crate::types::decimal`]'s; this names
+/// the field and where it starts.
 pub(crate) fn decimal(
     what: &'static str,
     offset: usize,
     token: &[u8],
     max: u64,
 ) -> Result<u64, ParseError> {
-    let bad = |reason| ParseError::BadNumber {
+    crate::types::decimal(token, max).map_err(|reason| ParseError::BadNumber {
         what,
         offset,
         reason,
-    };
-    if token.is_empty() {
-        return Err(bad(NumberError::Empty));
-    }
-    let mut n: u64 = 0;
-    for &b in token {
-        if !b.is_ascii_digit() {
-            return Err(bad(NumberError::NotDecimal));
-        }
-        n = n
-            .checked_mul(10)
-            .and_then(|n| n.checked_add(u64::from(b - b'0')))
-            .filter(|&n| n <= max)
-            .ok_or(bad(NumberError::TooLarge))?;
-    }
-    Ok(n)
+    })
 }
 
 /// A `u32` field.
@@ -101,11 +49,10 @@ pub(crate) fn decimal_u32(
     offset: usize,
     token: &[u8],
 ) -> Result<u32, ParseError> {
-    let n = decimal(what, offset, token, u64::from(u32::MAX))?;
-    u32::try_from(n).map_err(|_| ParseError::BadNumber {
+    crate::types::decimal_u32(token).map_err(|reason| ParseError::BadNumber {
         what,
         offset,
-        reason: NumberError::TooLarge,
+        reason,
     })
 }
 
@@ -241,27 +188,6 @@ mod tests {
                 ..
             })
         ));
-    }
-
-    #[test]
-    fn response_code_grammar_r2449_20() {
-        let (code, rest) = split_code(b"[SYS/TEMP] try later").unwrap();
-        assert_eq!(code, ResponseCode::sys_temp());
-        assert_eq!(rest, b" try later");
-        for plain in [
-            &b"[unclosed text"[..],
-            b"[]",
-            b"[A//B]",
-            b"[A/]",
-            b"[/A]",
-            b"[A B]",
-            b"x[A]",
-            b"",
-        ] {
-            assert!(split_code(plain).is_none(), "{plain:?}");
-        }
-        // Nine levels do not fit in a ResponseCode: plain text.
-        assert!(split_code(b"[a/b/c/d/e/f/g/h/i]").is_none());
     }
 
     #[test]

@@ -6,9 +6,10 @@ use nom::bytes::complete::{tag, tag_no_case};
 use nom::combinator::value;
 use nom::{IResult, Parser};
 
-use super::{check_line, split_code};
+use super::check_line;
 use crate::error::ParseError;
 use crate::options::ReplyOptions;
+use crate::types::split_code;
 use crate::types::{Greeting, Status, StatusLine, Text};
 
 /// The status indicator at the start of `line`, exact case.

@@ -79,9 +79,10 @@ impl BearerState {
 }
 
 /// Where the client side of a bearer-token exchange is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum BearerClientState {
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum BearerClientState {
     /// The message has not been sent.
+    #[default]
     Start,
     /// The message went out; a challenge now is the server's error report.
     Sent,
@@ -89,42 +90,51 @@ pub(super) enum BearerClientState {
     Answered,
 }
 
-impl BearerClientState {
-    /// The initial response: the mechanism's one message.
-    pub(super) fn initial_response(
-        &mut self,
-        message: impl FnOnce() -> Secret<Vec<u8>>,
-    ) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        if *self != BearerClientState::Start {
+/// The client side of a bearer-token exchange, shared by OAUTHBEARER and XOAUTH2:
+/// one message carrying the token, then, on failure, the server's error report,
+/// kept for [`ClientMechanism::server_error`](super::ClientMechanism::server_error).
+#[derive(Debug, Clone, Default)]
+pub(super) struct BearerClient {
+    state: BearerClientState,
+    error: Option<Vec<u8>>,
+}
+
+impl BearerClient {
+    /// The initial response (the mechanism's one message) is to go out.
+    pub(super) fn send_initial(&mut self) -> Result<(), SaslError> {
+        if self.state != BearerClientState::Start {
             return Err(SaslError::UnexpectedChallenge);
         }
-        *self = BearerClientState::Sent;
-        Ok(Some(message()))
+        self.state = BearerClientState::Sent;
+        Ok(())
     }
 
-    /// A challenge: the empty one before the message (the two-step form of
-    /// R5034-8 and XO-2), or the error report after it, kept in `error` and
-    /// answered with `error_reply`.
-    pub(super) fn respond(
+    /// A challenge: the empty one before the message (the two-step form of R5034-8
+    /// and XO-2) gives `None` (send the message), the error report after it is kept
+    /// and answered with `error_reply`.
+    pub(super) fn answer(
         &mut self,
         challenge: &[u8],
-        message: impl FnOnce() -> Secret<Vec<u8>>,
-        error: &mut Option<Vec<u8>>,
         error_reply: &[u8],
         early: &'static str,
-    ) -> Result<Secret<Vec<u8>>, SaslError> {
-        match *self {
+    ) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
+        match self.state {
             BearerClientState::Start if challenge.is_empty() => {
-                *self = BearerClientState::Sent;
-                Ok(message())
+                self.state = BearerClientState::Sent;
+                Ok(None)
             }
             BearerClientState::Start => Err(SaslError::MalformedChallenge(early)),
             BearerClientState::Sent => {
-                *error = Some(challenge.to_vec());
-                *self = BearerClientState::Answered;
-                Ok(Secret::new(error_reply.to_vec()))
+                self.error = Some(challenge.to_vec());
+                self.state = BearerClientState::Answered;
+                Ok(Some(Secret::new(error_reply.to_vec())))
             }
             BearerClientState::Answered => Err(SaslError::UnexpectedChallenge),
         }
+    }
+
+    /// The server's error report, once one came.
+    pub(super) fn server_error(&self) -> Option<&[u8]> {
+        self.error.as_deref()
     }
 }

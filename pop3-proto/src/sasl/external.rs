@@ -2,8 +2,8 @@
 //! client certificate (R2595-6, R8314-6); the client only names an authorization identity.
 
 use super::{
-    authorize, parse_name, valid_name, AuthFailure, ClientMechanism, CredentialStore, SaslError,
-    ServerMechanism, ServerStep, SPENT,
+    authorize, client_authzid, received_authzid, AuthFailure, ClientMechanism, CredentialStore,
+    OneMessageClient, OneMessageServer, SaslError, ServerMechanism, ServerStep,
 };
 use crate::secret::Secret;
 use alloc::string::String;
@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 #[derive(Debug, Clone, Default)]
 pub struct ExternalClient {
     authzid: Option<String>,
-    sent: bool,
+    exchange: OneMessageClient,
 }
 
 impl ExternalClient {
@@ -25,18 +25,11 @@ impl ExternalClient {
 
     /// Asks to act as `authzid` (an empty one is left out). Fails on a control character.
     pub fn with_authzid(mut self, authzid: &str) -> Result<Self, SaslError> {
-        if authzid.is_empty() {
-            self.authzid = None;
-        } else if valid_name(authzid) {
-            self.authzid = Some(String::from(authzid));
-        } else {
-            return Err(SaslError::InvalidInput("EXTERNAL authorization identity"));
-        }
+        self.authzid = client_authzid(authzid, "EXTERNAL authorization identity")?;
         Ok(self)
     }
 
-    fn message(&mut self) -> Secret<Vec<u8>> {
-        self.sent = true;
+    fn message(&self) -> Secret<Vec<u8>> {
         Secret::new(self.authzid.as_deref().unwrap_or("").as_bytes().to_vec())
     }
 }
@@ -51,25 +44,14 @@ impl ClientMechanism for ExternalClient {
     }
 
     fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        if self.sent {
-            return Err(SaslError::UnexpectedChallenge);
-        }
+        self.exchange.send_initial()?;
         Ok(Some(self.message()))
     }
 
     fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        if self.sent || !challenge.is_empty() {
-            return Err(SaslError::UnexpectedChallenge);
-        }
+        self.exchange.send_answer(challenge)?;
         Ok(self.message())
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Start,
-    Waiting,
-    Done,
 }
 
 /// The server side of `EXTERNAL`: asks [`CredentialStore::external`] for the identity the
@@ -77,14 +59,14 @@ enum State {
 /// authorization identity.
 #[derive(Debug, Clone)]
 pub struct ExternalServer {
-    state: State,
+    state: OneMessageServer,
 }
 
 impl ExternalServer {
     /// A fresh exchange.
     pub fn new() -> Self {
         ExternalServer {
-            state: State::Start,
+            state: OneMessageServer::Start,
         }
     }
 }
@@ -105,35 +87,16 @@ impl ServerMechanism for ExternalServer {
     }
 
     fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
-        match (self.state, response) {
-            (State::Start, None) => {
-                self.state = State::Waiting;
-                ServerStep::Challenge(Vec::new())
+        self.state.step(response, |authzid| {
+            let authzid = match received_authzid(authzid, "EXTERNAL authorization identity") {
+                Ok(authzid) => authzid,
+                Err(failure) => return failure,
+            };
+            match store.external(authzid) {
+                Ok(Some(authcid)) => authorize(store, &authcid, authzid),
+                Ok(None) => ServerStep::Failure(AuthFailure::BadCredentials),
+                Err(e) => ServerStep::Failure(e.into()),
             }
-            (State::Start | State::Waiting, Some(authzid)) => {
-                self.state = State::Done;
-                let authzid = if authzid.is_empty() {
-                    None
-                } else {
-                    match parse_name(authzid) {
-                        Some(z) => Some(z),
-                        None => {
-                            return ServerStep::Failure(AuthFailure::Malformed(
-                                "EXTERNAL authorization identity",
-                            ))
-                        }
-                    }
-                };
-                match store.external(authzid) {
-                    Ok(Some(authcid)) => authorize(store, &authcid, authzid),
-                    Ok(None) => ServerStep::Failure(AuthFailure::BadCredentials),
-                    Err(e) => ServerStep::Failure(e.into()),
-                }
-            }
-            (State::Waiting, None) | (State::Done, _) => {
-                self.state = State::Done;
-                SPENT
-            }
-        }
+        })
     }
 }

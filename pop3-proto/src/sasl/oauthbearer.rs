@@ -2,57 +2,16 @@
 //! on failure the server sends a JSON error challenge (R7628-2), the client answers with a
 //! single `\x01` (base64 `AQ==`), and the server fails.
 
-use super::bearer::{BearerClientState, BearerState};
+use super::bearer::{BearerClient, BearerState};
+use super::gs2::{escape_saslname, split_gs2_header};
 use super::xoauth2::{bearer_token, valid_token};
 use super::{
-    json_escape, parse_name, valid_name, ClientMechanism, CredentialStore, SaslError,
-    ServerMechanism, ServerStep,
+    json_escape, valid_name, ClientMechanism, CredentialStore, SaslError, ServerMechanism,
+    ServerStep,
 };
 use crate::secret::Secret;
-use alloc::borrow::Cow;
 use alloc::string::String;
 use alloc::vec::Vec;
-
-/// Escapes a GS2 `saslname` (RFC 5801): `=` as `=3D`, `,` as `=2C`.
-pub(crate) fn escape_saslname(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    for c in name.chars() {
-        match c {
-            '=' => out.push_str("=3D"),
-            ',' => out.push_str("=2C"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-/// Undoes [`escape_saslname`]; `None` when `=` is followed by anything but `2C` / `3D`, or
-/// a raw `,` appears (RFC 5802 §5.1: the server MUST fail).
-pub(crate) fn unescape_saslname(raw: &[u8]) -> Option<Cow<'_, [u8]>> {
-    if raw.contains(&b',') {
-        return None;
-    }
-    if !raw.contains(&b'=') {
-        return Some(Cow::Borrowed(raw));
-    }
-    let mut out = Vec::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some((&b, tail)) = rest.split_first() {
-        if b == b'=' {
-            let (code, after) = tail.split_at_checked(2)?;
-            out.push(match code {
-                b"2C" => b',',
-                b"3D" => b'=',
-                _ => return None,
-            });
-            rest = after;
-        } else {
-            out.push(b);
-            rest = tail;
-        }
-    }
-    Some(Cow::Owned(out))
-}
 
 /// The client side of `OAUTHBEARER` (RFC 7628). Cleartext (a bearer token): use it over
 /// TLS only (R7628-3).
@@ -75,8 +34,7 @@ pub struct OAuthBearerClient {
     host: Option<String>,
     port: Option<u16>,
     two_step: bool,
-    state: BearerClientState,
-    error: Option<Vec<u8>>,
+    exchange: BearerClient,
 }
 
 impl OAuthBearerClient {
@@ -97,8 +55,7 @@ impl OAuthBearerClient {
             host: None,
             port: None,
             two_step: false,
-            state: BearerClientState::Start,
-            error: None,
+            exchange: BearerClient::default(),
         })
     }
 
@@ -158,26 +115,18 @@ impl ClientMechanism for OAuthBearerClient {
     }
 
     fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        let mut state = self.state;
-        let out = state.initial_response(|| self.message());
-        self.state = state;
-        out
+        self.exchange.send_initial()?;
+        Ok(Some(self.message()))
     }
 
     fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        let mut state = self.state;
-        let mut error = self.error.take();
         // R7628-2: any challenge now is the error report; answer with kvsep alone.
-        let out = state.respond(
+        let reply = self.exchange.answer(
             challenge,
-            || self.message(),
-            &mut error,
             b"\x01",
             "OAUTHBEARER challenge before the initial response",
-        );
-        self.state = state;
-        self.error = error;
-        out
+        )?;
+        Ok(reply.unwrap_or_else(|| self.message()))
     }
 
     fn separate_initial_response(&self) -> bool {
@@ -185,7 +134,7 @@ impl ClientMechanism for OAuthBearerClient {
     }
 
     fn server_error(&self) -> Option<&[u8]> {
-        self.error.as_deref()
+        self.exchange.server_error()
     }
 }
 
@@ -246,25 +195,7 @@ impl OAuthBearerServer {
 
     /// Parses `gs2-header kvsep *kvpair kvsep`; returns the authzid and the `auth` value.
     fn parse(message: &[u8]) -> Result<(Option<String>, &[u8]), &'static str> {
-        let rest = match message.split_first() {
-            Some((b'n' | b'y', rest)) => rest,
-            Some((b'p', _)) => return Err("OAUTHBEARER does not support channel binding"),
-            _ => return Err("OAUTHBEARER needs a GS2 header"),
-        };
-        let rest = rest.strip_prefix(b",").ok_or("bad GS2 header")?;
-        let comma = rest
-            .iter()
-            .position(|&b| b == b',')
-            .ok_or("bad GS2 header")?;
-        let (authzid, rest) = rest.split_at(comma);
-        let rest = rest.get(1..).unwrap_or_default();
-        let authzid = if authzid.is_empty() {
-            None
-        } else {
-            let raw = authzid.strip_prefix(b"a=").ok_or("bad GS2 authzid")?;
-            let name = unescape_saslname(raw).ok_or("bad GS2 authzid escaping")?;
-            Some(String::from(parse_name(&name).ok_or("bad GS2 authzid")?))
-        };
+        let (authzid, rest) = split_gs2_header(message)?;
         let pairs = rest
             .strip_prefix(b"\x01")
             .and_then(|r| r.strip_suffix(b"\x01"))
@@ -329,23 +260,5 @@ impl ServerMechanism for OAuthBearerServer {
         let step = state.step(response, |state, message| self.check(state, message, store));
         self.state = state;
         step
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn saslname_escaping_round_trips() {
-        let e = escape_saslname("a=b,c");
-        assert_eq!(e, "a=3Db=2Cc");
-        assert_eq!(
-            unescape_saslname(e.as_bytes()).as_deref(),
-            Some(&b"a=b,c"[..])
-        );
-        assert!(unescape_saslname(b"a=2").is_none());
-        assert!(unescape_saslname(b"a=41").is_none());
-        assert!(unescape_saslname(b"a,b").is_none());
     }
 }

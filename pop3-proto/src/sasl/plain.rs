@@ -1,8 +1,9 @@
 //! `PLAIN` (RFC 4616): one client message `[authzid] NUL authcid NUL passwd`.
 
 use super::{
-    authorize, parse_name, valid_name, AuthFailure, ClientMechanism, CredentialStore, SaslError,
-    ServerMechanism, ServerStep, SPENT,
+    authorize, client_authzid, parse_name, received_authzid, valid_name, AuthFailure,
+    ClientMechanism, CredentialStore, OneMessageClient, OneMessageServer, SaslError,
+    ServerMechanism, ServerStep,
 };
 use crate::secret::Secret;
 use alloc::string::String;
@@ -22,7 +23,7 @@ pub struct PlainClient {
     authzid: Option<String>,
     authcid: String,
     password: Secret<Vec<u8>>,
-    sent: bool,
+    exchange: OneMessageClient,
 }
 
 impl PlainClient {
@@ -40,25 +41,17 @@ impl PlainClient {
             authzid: None,
             authcid: String::from(authcid),
             password,
-            sent: false,
+            exchange: OneMessageClient::default(),
         })
     }
 
     /// Asks to act as `authzid` (sent as the first field; an empty one is left out).
     pub fn with_authzid(mut self, authzid: &str) -> Result<Self, SaslError> {
-        if authzid.is_empty() {
-            self.authzid = None;
-            return Ok(self);
-        }
-        if !valid_name(authzid) {
-            return Err(SaslError::InvalidInput("PLAIN authorization identity"));
-        }
-        self.authzid = Some(String::from(authzid));
+        self.authzid = client_authzid(authzid, "PLAIN authorization identity")?;
         Ok(self)
     }
 
-    fn message(&mut self) -> Secret<Vec<u8>> {
-        self.sent = true;
+    fn message(&self) -> Secret<Vec<u8>> {
         let authzid = self.authzid.as_deref().unwrap_or("");
         let pw = self.password.expose_secret();
         let mut msg = Vec::with_capacity(authzid.len() + self.authcid.len() + pw.len() + 2);
@@ -81,25 +74,14 @@ impl ClientMechanism for PlainClient {
     }
 
     fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        if self.sent {
-            return Err(SaslError::UnexpectedChallenge);
-        }
+        self.exchange.send_initial()?;
         Ok(Some(self.message()))
     }
 
     fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        if self.sent || !challenge.is_empty() {
-            return Err(SaslError::UnexpectedChallenge);
-        }
+        self.exchange.send_answer(challenge)?;
         Ok(self.message())
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Start,
-    Waiting,
-    Done,
 }
 
 /// The server side of `PLAIN` (RFC 4616), checking through
@@ -107,14 +89,14 @@ enum State {
 /// octets R4616-1 requires; the server machine's line cap bounds them).
 #[derive(Debug, Clone)]
 pub struct PlainServer {
-    state: State,
+    state: OneMessageServer,
 }
 
 impl PlainServer {
     /// A fresh exchange.
     pub fn new() -> Self {
         PlainServer {
-            state: State::Start,
+            state: OneMessageServer::Start,
         }
     }
 
@@ -133,17 +115,9 @@ impl PlainServer {
         let Some(authcid) = parse_name(authcid) else {
             return ServerStep::Failure(AuthFailure::Malformed("PLAIN authentication identity"));
         };
-        let authzid = if authzid.is_empty() {
-            None
-        } else {
-            match parse_name(authzid) {
-                Some(z) => Some(z),
-                None => {
-                    return ServerStep::Failure(AuthFailure::Malformed(
-                        "PLAIN authorization identity",
-                    ))
-                }
-            }
+        let authzid = match received_authzid(authzid, "PLAIN authorization identity") {
+            Ok(authzid) => authzid,
+            Err(failure) => return failure,
         };
         match store.check_password(authcid, password) {
             Ok(true) => authorize(store, authcid, authzid),
@@ -169,19 +143,7 @@ impl ServerMechanism for PlainServer {
     }
 
     fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
-        match (self.state, response) {
-            (State::Start, None) => {
-                self.state = State::Waiting;
-                ServerStep::Challenge(Vec::new())
-            }
-            (State::Start | State::Waiting, Some(message)) => {
-                self.state = State::Done;
-                Self::check(message, store)
-            }
-            (State::Waiting, None) | (State::Done, _) => {
-                self.state = State::Done;
-                SPENT
-            }
-        }
+        self.state
+            .step(response, |message| Self::check(message, store))
     }
 }

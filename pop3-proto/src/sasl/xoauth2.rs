@@ -2,7 +2,7 @@
 //! `user=U \x01 auth=Bearer T \x01 \x01`; on a bad token the server sends a base64 JSON
 //! error challenge, the client answers with an empty response (IMPL-11), the server fails.
 
-use super::bearer::{BearerClientState, BearerState};
+use super::bearer::{BearerClient, BearerState};
 use super::{
     json_escape, parse_name, valid_name, ClientMechanism, CredentialStore, SaslError,
     ServerMechanism, ServerStep,
@@ -40,8 +40,7 @@ pub struct XOAuth2Client {
     user: String,
     token: Secret<Vec<u8>>,
     two_step: bool,
-    state: BearerClientState,
-    error: Option<Vec<u8>>,
+    exchange: BearerClient,
 }
 
 impl XOAuth2Client {
@@ -59,8 +58,7 @@ impl XOAuth2Client {
             user: String::from(user),
             token,
             two_step: false,
-            state: BearerClientState::Start,
-            error: None,
+            exchange: BearerClient::default(),
         })
     }
 
@@ -93,26 +91,18 @@ impl ClientMechanism for XOAuth2Client {
     }
 
     fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        let mut state = self.state;
-        let out = state.initial_response(|| self.message());
-        self.state = state;
-        out
+        self.exchange.send_initial()?;
+        Ok(Some(self.message()))
     }
 
     fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        let mut state = self.state;
-        let mut error = self.error.take();
         // XO-3: an error report; IMPL-11: answer with an empty response.
-        let out = state.respond(
+        let reply = self.exchange.answer(
             challenge,
-            || self.message(),
-            &mut error,
             b"",
             "XOAUTH2 challenge before the initial response",
-        );
-        self.state = state;
-        self.error = error;
-        out
+        )?;
+        Ok(reply.unwrap_or_else(|| self.message()))
     }
 
     fn separate_initial_response(&self) -> bool {
@@ -120,7 +110,7 @@ impl ClientMechanism for XOAuth2Client {
     }
 
     fn server_error(&self) -> Option<&[u8]> {
-        self.error.as_deref()
+        self.exchange.server_error()
     }
 }
 

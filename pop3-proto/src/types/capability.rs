@@ -3,7 +3,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
-use super::{Mechanism, Text, ValueError};
+use super::{decimal_u32, Mechanism, Text, ValueError};
 
 /// How long the server keeps mail (R2449-16).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,7 +15,7 @@ pub enum Expire {
     Never,
 }
 
-/// One capability line (SPEC.md §4.2). The thirteen known capabilities are typed
+/// One capability line (RFC 2449 §6). The thirteen known capabilities are typed
 /// with their arguments; any other line is kept as it came, never rejected
 /// (R2449-12).
 ///
@@ -136,7 +136,7 @@ impl OtherCapability {
             });
         }
         let other = OtherCapability { tag, args };
-        if crate::parse::is_typed_capability(&other) {
+        if typed(other.tag(), other.args().map(|t| t.as_bytes())).is_some() {
             return Err(ValueError::Reserved {
                 what: "capability line of a typed capability",
             });
@@ -177,5 +177,101 @@ impl<'a> arbitrary::Arbitrary<'a> for OtherCapability {
         }
         let args: Option<Text> = u.arbitrary()?;
         OtherCapability::new(tag, args).map_err(|_| arbitrary::Error::IncorrectFormat)
+    }
+}
+/// The arguments split at single spaces; `None` if any is empty (a run of spaces,
+/// or a space at either end).
+fn words(args: &[u8]) -> Option<Vec<&[u8]>> {
+    let words: Vec<&[u8]> = args.split(|&b| b == b' ').collect();
+    if words.iter().any(|w| w.is_empty()) {
+        None
+    } else {
+        Some(words)
+    }
+}
+
+/// An optional trailing `USER` token (R2449-15, R2449-16).
+fn per_user(rest: &[&[u8]]) -> Option<bool> {
+    match rest {
+        [] => Some(false),
+        [user] if user.eq_ignore_ascii_case(b"USER") => Some(true),
+        _ => None,
+    }
+}
+
+/// The typed capability that `tag` and `args` (the text after the first space, if
+/// there was one) stand for, if their arguments fit its grammar. Tags and keyword
+/// arguments are case-insensitive (R2449-8).
+fn typed(tag: &[u8], args: Option<&[u8]>) -> Option<Capability> {
+    let is = |name: &str| tag.eq_ignore_ascii_case(name.as_bytes());
+    let bare = |c: Capability| args.is_none().then_some(c);
+    if is("TOP") {
+        bare(Capability::Top)
+    } else if is("USER") {
+        bare(Capability::User)
+    } else if is("RESP-CODES") {
+        bare(Capability::RespCodes)
+    } else if is("PIPELINING") {
+        bare(Capability::Pipelining)
+    } else if is("UIDL") {
+        bare(Capability::Uidl)
+    } else if is("STLS") {
+        bare(Capability::Stls)
+    } else if is("AUTH-RESP-CODE") {
+        bare(Capability::AuthRespCode)
+    } else if is("LANG") {
+        bare(Capability::Lang)
+    } else if is("SASL") {
+        let mechanisms = match args {
+            None => Vec::new(),
+            Some(args) => words(args)?
+                .into_iter()
+                .map(|m| Mechanism::new(m).ok())
+                .collect::<Option<Vec<_>>>()?,
+        };
+        Some(Capability::Sasl(mechanisms))
+    } else if is("LOGIN-DELAY") {
+        let words = words(args?)?;
+        let (seconds, rest) = words.split_first()?;
+        Some(Capability::LoginDelay {
+            seconds: decimal_u32(seconds).ok()?,
+            per_user: per_user(rest)?,
+        })
+    } else if is("EXPIRE") {
+        let words = words(args?)?;
+        let (value, rest) = words.split_first()?;
+        let expire = if value.eq_ignore_ascii_case(b"NEVER") {
+            Expire::Never
+        } else {
+            Expire::Days(decimal_u32(value).ok()?)
+        };
+        Some(Capability::Expire {
+            expire,
+            per_user: per_user(rest)?,
+        })
+    } else if is("IMPLEMENTATION") {
+        let text = match args {
+            None => Text::empty(),
+            Some(args) => Text::new(args).ok()?,
+        };
+        Some(Capability::Implementation(text))
+    } else if is("UTF8") {
+        match args {
+            None => Some(Capability::Utf8 { user: false }),
+            Some(user) if user.eq_ignore_ascii_case(b"USER") => {
+                Some(Capability::Utf8 { user: true })
+            }
+            Some(_) => None,
+        }
+    } else {
+        None
+    }
+}
+
+impl Capability {
+    /// The typed capability that `tag` and `args` stand for, if their arguments fit
+    /// its grammar (see [`typed`]). The parser and [`OtherCapability::new`] share it.
+    pub(crate) fn typed(tag: &[u8], args: Option<&[u8]>) -> Option<Capability> {
+        typed(tag, args)
     }
 }

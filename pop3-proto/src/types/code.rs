@@ -54,6 +54,33 @@ pub(crate) fn is_rchar(b: u8) -> bool {
     (0x21..=0x7E).contains(&b) && b != b'/' && b != b']'
 }
 
+/// Splits a well-formed response code, `"[" resp-level *("/" resp-level) "]"`
+/// (R2449-20), off the start of `text`, returning it and the text after the `]`.
+/// A text that does not start with a code this crate can hold (no closing `]`, an
+/// empty level, too many or too long levels) is plain text (IMPL-8): `None`.
+///
+/// It lives with the type because both the status-line parser and
+/// [`StatusLine::new`](super::StatusLine::new) (which refuses a text a parser would
+/// read as a code) need the same rule.
+pub(crate) fn split_code(text: &[u8]) -> Option<(ResponseCode, &[u8])> {
+    let body = text.strip_prefix(b"[")?;
+    let close = memchr::memchr(b']', body)?;
+    let inner = body.get(..close)?;
+    let rest = body.get(close + 1..)?;
+    let levels = inner
+        .split(|&b| b == b'/')
+        .map(|level| {
+            if level.is_empty() || !level.iter().all(|&b| is_rchar(b)) {
+                None
+            } else {
+                CodeLevel::new(level).ok()
+            }
+        })
+        .collect::<Option<Vec<_>>>()?;
+    let code = ResponseCode::from_levels(levels).ok()?;
+    Some((code, rest))
+}
+
 impl fmt::Debug for CodeLevel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.0.escape_ascii())
@@ -235,5 +262,31 @@ impl<'a> arbitrary::Arbitrary<'a> for ResponseCode {
                 Self::new(levels).map_err(|_| arbitrary::Error::IncorrectFormat)?
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn response_code_grammar_r2449_20() {
+        let (code, rest) = split_code(b"[SYS/TEMP] try later").unwrap();
+        assert_eq!(code, ResponseCode::sys_temp());
+        assert_eq!(rest, b" try later");
+        for plain in [
+            &b"[unclosed text"[..],
+            b"[]",
+            b"[A//B]",
+            b"[A/]",
+            b"[/A]",
+            b"[A B]",
+            b"x[A]",
+            b"",
+        ] {
+            assert!(split_code(plain).is_none(), "{plain:?}");
+        }
+        // Nine levels do not fit in a ResponseCode: plain text.
+        assert!(split_code(b"[a/b/c/d/e/f/g/h/i]").is_none());
     }
 }

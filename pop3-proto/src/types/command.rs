@@ -100,7 +100,7 @@ impl Command {
         }
     }
 
-    /// Whether a `+OK` reply to this command is multi-line (SPEC.md §7, E-1).
+    /// Whether a `+OK` reply to this command is multi-line (RFC 1939 §3, E-1).
     /// `-ERR` is always one line. For [`Command::Other`] the caller declares the
     /// shape (IMPL-16); this returns `false` for it.
     pub fn is_multi_line_reply(&self) -> bool {

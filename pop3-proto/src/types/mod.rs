@@ -10,6 +10,7 @@ mod atoms;
 mod capability;
 mod code;
 mod command;
+mod number;
 mod reply;
 
 pub(crate) use atoms::is_base64_byte;
@@ -18,9 +19,11 @@ pub use atoms::{
     MessageNumber, Param, Password, Text, UniqueId, Username,
 };
 pub use capability::{Capability, Expire, OtherCapability};
-pub(crate) use code::is_rchar;
+pub(crate) use code::split_code;
 pub use code::{CodeKind, CodeLevel, ResponseCode};
 pub use command::{AuthResponse, Command, Extension, InitialResponse, Xtnd};
+pub use number::NumberError;
+pub(crate) use number::{decimal, decimal_u32};
 pub use reply::{
     Continuation, DropListing, Greeting, GroupListing, LanguageListing, ScanListing, Status,
     StatusLine, UidListing,

@@ -42,7 +42,7 @@ impl StatusLine {
     /// would read as a response code when `code` is `None`, and a line longer than
     /// 512 octets with its CRLF (R1939-9).
     pub fn new(status: Status, code: Option<ResponseCode>, text: Text) -> Result<Self, ValueError> {
-        if code.is_none() && crate::parse::starts_with_code(text.as_bytes()) {
+        if code.is_none() && super::split_code(text.as_bytes()).is_some() {
             return Err(ValueError::Reserved {
                 what: "status text starting with a response code",
             });
