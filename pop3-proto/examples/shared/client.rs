@@ -459,12 +459,11 @@ async fn login(s: &mut Session, options: &FetchOptions, tried: &mut Vec<Way>) ->
         }
         Auth::Sasl(m) => {
             let name = m.as_str().unwrap_or_default();
-            let policy = ChoicePolicy {
-                tls_active: tls,
-                allow_cleartext,
-                explicit: Some(name),
-                credentials: CredentialKind::Password,
-            };
+            let policy = ChoicePolicy::default()
+                .with_tls_active(tls)
+                .with_allow_cleartext(allow_cleartext)
+                .with_explicit(Some(name))
+                .with_credentials(CredentialKind::Password);
             let chosen = sasl::choose_mechanism(&offered, &policy)
                 .or_else(|| {
                     MechanismName::from_name(name).filter(|m| !m.is_cleartext() || allow_cleartext)
@@ -510,12 +509,10 @@ async fn any_login(
     ways: Ways<'_>,
     tried: &mut Vec<Way>,
 ) -> io::Result<Event> {
-    let policy = ChoicePolicy {
-        tls_active: ways.tls,
-        allow_cleartext: ways.allow_cleartext,
-        explicit: None,
-        credentials: CredentialKind::Password,
-    };
+    let policy = ChoicePolicy::default()
+        .with_tls_active(ways.tls)
+        .with_allow_cleartext(ways.allow_cleartext)
+        .with_credentials(CredentialKind::Password);
     let mut reply = None;
     let chosen = sasl::choose_mechanism(ways.offered, &policy);
     if let Some(chosen) = chosen.filter(|_| !tried.contains(&Way::Sasl)) {
