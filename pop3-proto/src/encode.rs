@@ -21,8 +21,8 @@ use bytes::BufMut;
 
 use crate::types::{
     AuthResponse, Capability, Command, Continuation, DropListing, Expire, Extension, Greeting,
-    GroupListing, InitialResponse, LanguageListing, ScanListing, Status, StatusLine, Text,
-    UidListing, Xtnd,
+    GroupListing, InitialResponse, LanguageListing, ResponseCode, ScanListing, Status, StatusLine,
+    Text, UidListing, Xtnd,
 };
 
 /// A value that can be written to the wire.
@@ -262,28 +262,153 @@ impl Emit for AuthResponse {
     }
 }
 
+/// `+OK` or `-ERR`, then ` [code]` when there is one: the octets before a status
+/// line's text. The code is written as its octets (levels joined by `/`).
+fn status_prefix<S: Sink + ?Sized>(out: &mut S, status: Status, code: Option<&ResponseCode>) {
+    out.put(match status {
+        Status::Ok => b"+OK",
+        Status::Err => b"-ERR",
+    });
+    if let Some(code) = code {
+        out.put(b" [");
+        for (i, level) in code.levels().iter().enumerate() {
+            if i > 0 {
+                out.put(b"/");
+            }
+            out.put(level.as_bytes());
+        }
+        out.put(b"]");
+    }
+}
+
 impl Emit for StatusLine {
     fn emit(&self, out: &mut dyn Sink) {
-        out.put(match self.status() {
-            Status::Ok => b"+OK",
-            Status::Err => b"-ERR",
-        });
-        if let Some(code) = self.code() {
-            out.put(b" [");
-            for (i, level) in code.levels().iter().enumerate() {
-                if i > 0 {
-                    out.put(b"/");
-                }
-                out.put(level.as_bytes());
-            }
-            out.put(b"]");
-        }
+        status_prefix(out, self.status(), self.code());
         if !self.text().is_empty() {
             out.put(b" ");
             out.put(self.text().as_bytes());
         }
         out.put(CRLF);
     }
+}
+
+/// A piece of the text of a status line [`put_status`] writes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Piece<'a> {
+    /// Octets, written as they are (the caller gives text octets only).
+    Text(&'a [u8]),
+    /// A number, in decimal.
+    Num(u64),
+}
+
+/// Writes a status line whose text is `text`'s pieces joined: `+OK`/`-ERR`, the
+/// code, a space and the text when it is not empty, CRLF. The text is cut where
+/// the line would pass 512 octets ([`StatusLine::text_room`], R1939-9): a text
+/// from the configuration (a signoff, a language's name) never makes a line too
+/// long. A number that does not fit whole is left out.
+pub(crate) fn put_status<B: BufMut + ?Sized>(
+    out: &mut B,
+    status: Status,
+    code: Option<&ResponseCode>,
+    text: &[Piece<'_>],
+) {
+    let mut out = Buf(out);
+    status_prefix(&mut out, status, code);
+    let mut room = StatusLine::text_room(status, code);
+    let mut started = false;
+    for piece in text {
+        let mut digits = [0u8; 20];
+        let bytes = match *piece {
+            Piece::Text(bytes) => bytes.get(..room.min(bytes.len())).unwrap_or_default(),
+            Piece::Num(n) => match decimal(n, &mut digits) {
+                d if d.len() <= room => d,
+                _ => &[],
+            },
+        };
+        if bytes.is_empty() {
+            continue;
+        }
+        if !started {
+            out.put(b" ");
+            started = true;
+        }
+        out.put(bytes);
+        room -= bytes.len();
+    }
+    out.put(CRLF);
+}
+
+/// Writes a greeting: `+OK`, the text, and the APOP timestamp (R1939-28). The
+/// text is cut so that the line and the whole timestamp fit in 512 octets
+/// (R1939-9); the caller keeps a timestamp longer than
+/// [`StatusLine::text_room`] out.
+pub(crate) fn put_greeting<B: BufMut + ?Sized>(out: &mut B, text: &[u8], timestamp: Option<&[u8]>) {
+    let reserved = timestamp.map_or(0, |ts| 1 + ts.len());
+    let room = StatusLine::text_room(Status::Ok, None).saturating_sub(reserved);
+    let text = text.get(..room.min(text.len())).unwrap_or_default();
+    let space: &[u8] = if text.is_empty() { b"" } else { b" " };
+    put_status(
+        out,
+        Status::Ok,
+        None,
+        &[
+            Piece::Text(text),
+            Piece::Text(timestamp.map_or(b"", |_| space)),
+            Piece::Text(timestamp.unwrap_or_default()),
+        ],
+    );
+}
+
+/// Writes a SASL continuation line, `+ ` and the base64 (R5034-5).
+pub(crate) fn put_continuation<B: BufMut + ?Sized>(out: &mut B, base64: &[u8]) {
+    continuation(&mut Buf(out), base64);
+}
+
+fn continuation<S: Sink + ?Sized>(out: &mut S, base64: &[u8]) {
+    // Always `+ `, even for the empty challenge (R5034-5, IMPL-12).
+    out.put(b"+ ");
+    out.put(base64);
+    out.put(CRLF);
+}
+
+/// Writes a scan listing line, `msg size [maxima]` (R1939-32, R1082-4).
+pub(crate) fn put_scan<B: BufMut + ?Sized>(out: &mut B, msg: u64, size: u64, maxima: Option<u64>) {
+    let mut out = Buf(out);
+    scan_text(&mut out, msg, size, maxima);
+    out.put(CRLF);
+}
+
+/// Writes a unique-id listing line, `msg unique-id` (R1939-39).
+pub(crate) fn put_uid<B: BufMut + ?Sized>(out: &mut B, msg: u64, uid: &[u8]) {
+    let mut out = Buf(out);
+    uid_text(&mut out, msg, uid);
+    out.put(CRLF);
+}
+
+/// Writes a language listing line, `tag [description]` (RFC 6856 §3).
+pub(crate) fn put_language<B: BufMut + ?Sized>(
+    out: &mut B,
+    tag: &[u8],
+    description: Option<&[u8]>,
+) {
+    language(&mut Buf(out), tag, description);
+}
+
+fn language<S: Sink + ?Sized>(out: &mut S, tag: &[u8], description: Option<&[u8]>) {
+    out.put(tag);
+    if let Some(description) = description {
+        out.put(b" ");
+        out.put(description);
+    }
+    out.put(CRLF);
+}
+
+/// The line that ends a multi-line reply (R1939-11).
+const END: &[u8] = b".\r\n";
+
+/// Writes the `.` line that ends a multi-line reply (R1939-11).
+pub(crate) fn put_end<B: BufMut + ?Sized>(out: &mut B) {
+    out.put_slice(END);
 }
 
 impl Emit for Greeting {
@@ -294,10 +419,7 @@ impl Emit for Greeting {
 
 impl Emit for Continuation {
     fn emit(&self, out: &mut dyn Sink) {
-        // Always `+ `, even for the empty challenge (R5034-5, IMPL-12).
-        out.put(b"+ ");
-        out.put(self.base64());
-        out.put(CRLF);
+        continuation(out, self.base64());
     }
 }
 
@@ -356,45 +478,44 @@ impl Emit for Capability {
 }
 
 /// `msg size [maxima]`, without a line ending.
-fn scan_text(scan: &ScanListing, out: &mut dyn Sink) {
-    out.number(u64::from(scan.msg.get()));
+fn scan_text<S: Sink + ?Sized>(out: &mut S, msg: u64, size: u64, maxima: Option<u64>) {
+    out.number(msg);
     out.put(b" ");
-    out.number(scan.size);
-    if let Some(maxima) = scan.maxima {
+    out.number(size);
+    if let Some(maxima) = maxima {
         out.put(b" ");
         out.number(maxima);
     }
 }
 
 /// `msg unique-id`, without a line ending.
-fn uid_text(uid: &UidListing, out: &mut dyn Sink) {
-    out.number(u64::from(uid.msg.get()));
+fn uid_text<S: Sink + ?Sized>(out: &mut S, msg: u64, uid: &[u8]) {
+    out.number(msg);
     out.put(b" ");
-    out.put(uid.uid.as_bytes());
+    out.put(uid);
 }
 
 impl Emit for ScanListing {
     fn emit(&self, out: &mut dyn Sink) {
-        scan_text(self, out);
+        scan_text(out, u64::from(self.msg.get()), self.size, self.maxima);
         out.put(CRLF);
     }
 }
 
 impl Emit for UidListing {
     fn emit(&self, out: &mut dyn Sink) {
-        uid_text(self, out);
+        uid_text(out, u64::from(self.msg.get()), self.uid.as_bytes());
         out.put(CRLF);
     }
 }
 
 impl Emit for LanguageListing {
     fn emit(&self, out: &mut dyn Sink) {
-        out.put(self.tag.as_bytes());
-        if let Some(description) = &self.description {
-            out.put(b" ");
-            out.put(description.as_bytes());
-        }
-        out.put(CRLF);
+        language(
+            out,
+            self.tag.as_bytes(),
+            self.description.as_ref().map(Text::as_bytes),
+        );
     }
 }
 
@@ -442,7 +563,7 @@ impl ScanListing {
     /// assert_eq!(scan.to_text().as_bytes(), b"2 200");
     /// ```
     pub fn to_text(&self) -> Text {
-        text_of(|out| scan_text(self, out))
+        text_of(|out| scan_text(out, u64::from(self.msg.get()), self.size, self.maxima))
     }
 }
 
@@ -450,7 +571,7 @@ impl UidListing {
     /// The text of a `UIDL n` reply, `msg unique-id` (R1939-39), to put after
     /// `+OK `.
     pub fn to_text(&self) -> Text {
-        text_of(|out| uid_text(self, out))
+        text_of(|out| uid_text(out, u64::from(self.msg.get()), self.uid.as_bytes()))
     }
 }
 
@@ -487,11 +608,13 @@ impl<T: BodyLine> Encode for MultiLine<'_, T> {
         for line in self.body {
             line.encode(out);
         }
-        out.put_slice(b".\r\n");
+        put_end(out);
     }
 
     fn encoded_len(&self) -> usize {
-        self.first.encoded_len() + self.body.iter().map(Encode::encoded_len).sum::<usize>() + 3
+        self.first.encoded_len()
+            + self.body.iter().map(Encode::encoded_len).sum::<usize>()
+            + END.len()
     }
 }
 
