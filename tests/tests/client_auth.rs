@@ -372,10 +372,7 @@ fn rfc5802_scram_ok_without_server_signature_is_server_unverified() {
 
 #[test]
 fn rfc5802_scram_against_the_server_machine_logs_in() {
-    let server = ServerConfig {
-        sasl: vec![Mechanism::new("SCRAM-SHA-256").unwrap()],
-        ..ServerConfig::default()
-    };
+    let server = ServerConfig::default().with_sasl(vec![Mechanism::new("SCRAM-SHA-256").unwrap()]);
     let mut pair = Pair::new(
         ClientConfig::default(),
         server,
