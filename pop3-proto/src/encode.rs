@@ -312,30 +312,68 @@ pub(crate) fn put_status<B: BufMut + ?Sized>(
     code: Option<&ResponseCode>,
     text: &[Piece<'_>],
 ) {
-    let mut out = Buf(out);
-    status_prefix(&mut out, status, code);
+    // The line is gathered on the stack and written with one copy: replies are
+    // short, and most are written by the machine itself, once per command.
+    let mut line = Line {
+        buf: [0; StatusLine::MAX_LEN],
+        len: 0,
+    };
+    status_prefix(&mut line, status, code);
     let mut room = StatusLine::text_room(status, code);
     let mut started = false;
     for piece in text {
-        let mut digits = [0u8; 20];
-        let bytes = match *piece {
-            Piece::Text(bytes) => bytes.get(..room.min(bytes.len())).unwrap_or_default(),
-            Piece::Num(n) => match decimal(n, &mut digits) {
-                d if d.len() <= room => d,
-                _ => &[],
+        let len = match *piece {
+            Piece::Text(bytes) => bytes.len().min(room),
+            Piece::Num(n) => match decimal_len(n) {
+                len if len <= room => len,
+                _ => 0,
             },
         };
-        if bytes.is_empty() {
+        if len == 0 {
             continue;
         }
         if !started {
-            out.put(b" ");
+            line.put(b" ");
             started = true;
         }
-        out.put(bytes);
-        room -= bytes.len();
+        match *piece {
+            Piece::Text(bytes) => line.put(bytes.get(..len).unwrap_or_default()),
+            Piece::Num(n) => line.number(n),
+        }
+        room -= len;
     }
-    out.put(CRLF);
+    out.put_slice(line.buf.get(..line.len).unwrap_or_default());
+    out.put_slice(CRLF);
+}
+
+/// A status line being gathered; never longer than [`StatusLine::MAX_LEN`]
+/// (the prefix and a text cut to [`StatusLine::text_room`] fit, with the CRLF).
+struct Line {
+    buf: [u8; StatusLine::MAX_LEN],
+    len: usize,
+}
+
+impl Sink for Line {
+    fn put(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        if let Some(to) = self.buf.get_mut(self.len..end) {
+            to.copy_from_slice(bytes);
+            self.len = end;
+        }
+    }
+
+    fn number(&mut self, mut n: u64) {
+        // The digits straight into place, last first.
+        let end = self.len + decimal_len(n);
+        if let Some(to) = self.buf.get_mut(self.len..end) {
+            for d in to.iter_mut().rev() {
+                // n % 10 < 10, so the cast keeps the value.
+                *d = b'0' + (n % 10) as u8;
+                n /= 10;
+            }
+            self.len = end;
+        }
+    }
 }
 
 /// Writes a greeting: `+OK`, the text, and the APOP timestamp (R1939-28). The

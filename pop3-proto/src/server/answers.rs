@@ -190,11 +190,13 @@ impl Server {
             } => (*msg, *top, stuffer.is_some()),
             _ => return self.not_expected("send_message_chunk"),
         };
-        if !started {
+        let fresh = if started {
+            None
+        } else {
             self.put_retrieve_start(msg, top.is_some());
             self.flush_staging();
-        }
-        let config = self.stuff_config(top);
+            Some(self.stuffer(self.stuff_config(top)))
+        };
         let Server {
             awaiting,
             output,
@@ -204,7 +206,12 @@ impl Server {
         let Awaiting::Retrieve { stuffer, .. } = awaiting else {
             return Err(AnswerError::NotExpected("send_message_chunk"));
         };
-        let stuffer = stuffer.get_or_insert_with(|| Stuffer::new(config));
+        if let Some(fresh) = fresh {
+            *stuffer = Some(fresh);
+        }
+        let Some(stuffer) = stuffer else {
+            return Err(AnswerError::NotExpected("send_message_chunk"));
+        };
         stuffer.push(
             chunk,
             &mut Counted {
@@ -277,7 +284,7 @@ impl Server {
         self.put_line(&line);
         if let (true, Some(body)) = (line.is_ok(), body) {
             self.flush_staging();
-            let mut stuffer = Stuffer::new(self.stuff_config(None));
+            let mut stuffer = self.stuffer(self.stuff_config(None));
             let mut out = self.counted();
             stuffer.push(body, &mut out);
             stuffer.finish(&mut out);

@@ -20,6 +20,9 @@ impl Server {
             collapse_spaces: self.config.lenient_spaces,
         };
         loop {
+            if self.staging.len() >= Self::STAGING_PIECE {
+                self.flush_staging();
+            }
             if self.phase != Phase::Authorization && self.phase != Phase::Transaction
                 || !matches!(self.awaiting, Awaiting::Nothing)
                 || self.output_len() > self.config.max_pending_output

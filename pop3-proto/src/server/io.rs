@@ -2,6 +2,7 @@
 //! events out, output out, and the end of the session.
 
 use super::*;
+use crate::dot::StuffConfig;
 
 /// The output queue and its length in octets, as one [`Extend`] target for the
 /// stuffer, so the length never has to be recounted.
@@ -49,6 +50,24 @@ impl Server {
             let bytes = self.staging.split().freeze();
             self.output_queued = self.output_queued.saturating_add(bytes.len());
             self.output.push_back(bytes);
+        }
+    }
+
+    /// Hands the staged lines on as one piece once they are this long, so the
+    /// staging buffer never grows (and is copied) past it.
+    pub(super) const STAGING_PIECE: usize = 16 * 1024;
+
+    /// A stuffer at the start of a message sent with `config`.
+    pub(super) fn stuffer(&mut self, config: StuffConfig) -> Stuffer {
+        let slot = usize::from(config.top_lines.is_some());
+        match self.fresh_stuffers.get_mut(slot) {
+            Some(Some(fresh)) if fresh.config() == config => fresh.clone(),
+            Some(cached) => {
+                let fresh = Stuffer::new(config);
+                *cached = Some(fresh.clone());
+                fresh
+            }
+            None => Stuffer::new(config),
         }
     }
 

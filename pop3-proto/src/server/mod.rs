@@ -140,6 +140,9 @@ pub struct Server {
     output: VecDeque<Bytes>,
     /// Octets in `output`.
     output_queued: usize,
+    /// Stuffers never used, for the last RETR's and the last TOP's
+    /// configuration: cloning one is cheaper than building one per message.
+    fresh_stuffers: [Option<Stuffer>; 2],
     phase: Phase,
     awaiting: Awaiting,
     /// USER was accepted: PASS may follow.
@@ -193,7 +196,10 @@ impl Server {
         let timestamp = timestamp
             .filter(|_| config.apop)
             .filter(|ts| ts.as_bytes().len() <= StatusLine::text_room(Status::Ok, None));
-        let mut staging = BytesMut::new();
+        // Its capacity is also what every later buffer gets once a piece was
+        // split off (`bytes` keeps the first capacity): lines never grow it bit by
+        // bit.
+        let mut staging = BytesMut::with_capacity(Self::STAGING_PIECE);
         encode::put_greeting(
             &mut staging,
             greeting.as_bytes(),
@@ -208,6 +214,7 @@ impl Server {
             staging,
             output: VecDeque::new(),
             output_queued: 0,
+            fresh_stuffers: [None, None],
             phase: Phase::Authorization,
             awaiting: Awaiting::Nothing,
             user: None,
