@@ -1,7 +1,7 @@
 //! Input handling of the server machine: pipelining in order (R2449-17), the
 //! bounded input buffer while the host is busy, the output bound, over-long
 //! lines (E-14), STLS injection (IMPL-13, CVE-2011-0411) and chunk
-//! independence (DESIGN.md §4 invariant 2).
+//! independence (the same events and bytes whatever the split).
 
 use bytes::Bytes;
 use pop3_proto::client::{ClientConfig, Event};
@@ -437,4 +437,72 @@ fn machine_answers_list_from_a_listing_of_many_messages() {
         "+OK 100000 {total}\r\n+OK message 100000 deleted\r\n+OK 99999 {}\r\n-ERR message 100000 already deleted\r\n-ERR no such message, only 100000 messages in maildrop\r\n",
         total - 100_000
     )), "{out}");
+}
+
+/// A read larger than `input_room` is taken in part (never refused whole); the
+/// rest, fed once the machine has worked, gives exactly what the same bytes give
+/// fed one octet at a time.
+#[test]
+fn a_chunk_larger_than_the_room_is_taken_in_part_and_the_rest_later_same_result() {
+    let (one_block, _) = block();
+    let commands = one_block.repeat(100);
+    let config = ServerConfig::default()
+        .with_max_buffered_input(1000)
+        .with_max_sasl_line(1000);
+
+    let mut host = MemoryHost::tv1();
+    let mut server = logged_in(config.clone(), &mut host);
+    let mut output = Vec::new();
+    let mut events = Vec::new();
+    let mut rest: &[u8] = &commands;
+    let mut partial_takes = 0;
+    while !rest.is_empty() {
+        let room = server.input_room();
+        let taken = server.enqueue_input(rest);
+        assert_eq!(taken, room.min(rest.len()), "takes what fits");
+        if taken < rest.len() {
+            partial_takes += 1;
+        }
+        rest = &rest[taken..];
+        while let Some(event) = server.next_event().unwrap() {
+            host.handle(&mut server, &event);
+            events.push(event);
+        }
+        output.extend(server.take_all());
+    }
+    assert!(partial_takes > 1, "the chunk was larger than the room");
+
+    let mut reference_host = MemoryHost::tv1();
+    let mut reference = logged_in(config, &mut reference_host);
+    let driven = reference_host.drive_chunked(&mut reference, &commands, 1);
+    assert!(output == driven.output, "the same bytes out");
+    assert_eq!(events, driven.events);
+}
+
+/// `enqueue_buf` takes from the front of the host's buffer what fits and leaves
+/// the rest there; all of it when it fits, without a copy.
+#[test]
+fn enqueue_buf_takes_what_fits_and_leaves_the_rest() {
+    let config = ServerConfig::default()
+        .with_max_buffered_input(600)
+        .with_max_sasl_line(600);
+    let mut host = MemoryHost::tv1();
+    let mut server = logged_in(config, &mut host);
+    server.enqueue_all(b"RETR 1\r\n");
+    assert!(matches!(
+        server.next_event(),
+        Ok(Some(ServerEvent::Retrieve { .. }))
+    ));
+    // The host is busy: 1,200 octets of NOOPs wait.
+    let mut buf = bytes::BytesMut::from(&b"NOOP\r\n".repeat(200)[..]);
+    server.enqueue_buf(&mut buf);
+    assert_eq!(server.buffered_input(), 600);
+    assert_eq!(buf.len(), 600);
+    server.send_message(Bytes::from_static(TV1_MSG1)).unwrap();
+    assert_eq!(server.next_event(), Ok(None));
+    server.enqueue_buf(&mut buf);
+    assert!(buf.is_empty());
+    assert_eq!(server.next_event(), Ok(None));
+    let out = server.take_all();
+    assert!(out.ends_with(&b"+OK\r\n".repeat(200)));
 }

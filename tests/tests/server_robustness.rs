@@ -1,6 +1,6 @@
-//! No input makes the server machine panic, loop or grow past its bounds
-//! (DESIGN.md §4 invariant 1), whatever the split (invariant 2); secrets stay
-//! out of `Debug` (invariant 6); the greeting stays within 512 octets (R1939-9).
+//! No input makes the server machine panic, loop or grow past its bounds,
+//! whatever the split; secrets stay out of `Debug`; the greeting stays within
+//! 512 octets (R1939-9).
 
 use pop3_proto::apop::Timestamp;
 use pop3_proto::server::{Phase, Server, ServerConfig, ServerEvent};

@@ -1,4 +1,4 @@
-//! The server machine's states (SPEC.md §2): the validity matrix of §2.2 run
+//! The server machine's states (RFC 1939 §3-§6): the validity matrix of commands run
 //! command by command in every state (IMPL-3), QUIT in each state and the ends
 //! that remove nothing (R1939-21), the failed-login limit, the cleartext policy
 //! (R2595-8, R8314-5), APOP and AUTH.
@@ -25,7 +25,7 @@ fn mechs(names: &[&str]) -> Vec<Mechanism> {
     names.iter().map(|m| Mechanism::new(*m).unwrap()).collect()
 }
 
-/// Everything on, so that every command of §2.2 is implemented and only the
+/// Everything on, so that every command of the matrix is implemented and only the
 /// state decides; no failed-login limit, so failures do not end the session.
 fn full_config() -> ServerConfig {
     ServerConfig::default()
@@ -104,7 +104,7 @@ fn snapshot(s: &Server) -> Snapshot {
     }
 }
 
-/// Commands of SPEC.md §2.2 not valid in `state` (R1939-22, IMPL-4, R5034-4,
+/// Commands of the matrix not valid in `state` (R1939-22, IMPL-4, R5034-4,
 /// R1082-2), and malformed or unknown lines (E-13), which are refused in every
 /// state.
 fn refused_in(state: State) -> Vec<&'static [u8]> {
@@ -447,6 +447,86 @@ fn abort_after_a_partial_message_closes_without_terminator_or_update() {
     assert_eq!(server.next_event(), Err(ServerError::Aborted));
     let out = server.take_all();
     assert!(!out.ends_with(b".\r\n"));
+}
+
+/// Every end other than QUIT is an `Err` from `next_event`, the same on every
+/// later call, with the machine closed; nothing is removed (R1939-21).
+#[test]
+fn every_end_other_than_quit_is_an_err_that_repeats() {
+    type End = fn(&mut Server);
+    let ends: [(End, ServerError); 3] = [
+        (|s| s.timeout(), ServerError::Timeout),
+        (|s| s.abort(), ServerError::Aborted),
+        (|s| s.enqueue_eof(), ServerError::ConnectionLost),
+    ];
+    for state in STATES {
+        for (end, error) in ends {
+            let (mut server, _host) = in_state(state);
+            server.take_all();
+            end(&mut server);
+            assert!(server.is_closed(), "{state:?} {error:?}");
+            for _ in 0..3 {
+                assert_eq!(server.next_event(), Err(error), "{state:?}");
+            }
+            // Input is taken and thrown away; nothing is written.
+            assert_eq!(server.enqueue_input(b"QUIT\r\n"), 6);
+            assert_eq!(server.next_event(), Err(error));
+            assert!(server.take_output().is_none());
+            // A later end changes nothing.
+            server.timeout();
+            server.enqueue_eof();
+            assert_eq!(server.next_event(), Err(error));
+        }
+    }
+}
+
+/// Too many failed logins: the `-ERR` of the last one is in the output when
+/// `next_event` returns the error, which then repeats.
+#[test]
+fn too_many_failures_is_an_err_after_the_last_reply() {
+    let mut server = server(full_config().with_max_failed_logins(1));
+    server.enqueue_all(b"USER mrose\r\nPASS wrong\r\nNOOP\r\n");
+    assert!(matches!(
+        server.next_event(),
+        Ok(Some(ServerEvent::Login { .. }))
+    ));
+    server.refuse_login(Refusal::bad_credentials()).unwrap();
+    assert_eq!(server.next_event(), Err(ServerError::TooManyFailures));
+    assert_eq!(
+        server.take_all(),
+        b"+OK send PASS\r\n-ERR [AUTH] invalid user name or password\r\n"
+    );
+    assert_eq!(server.next_event(), Err(ServerError::TooManyFailures));
+    assert!(server.is_closed());
+}
+
+/// QUIT ends the session the normal way: `Closed`, once, then `Ok(None)`, in
+/// AUTHORIZATION at once and in TRANSACTION after the UPDATE; an EOF after it is
+/// no error.
+#[test]
+fn quit_gives_closed_once_and_no_error() {
+    let (mut server, _host) = in_state(State::Fresh);
+    server.enqueue_all(b"QUIT\r\n");
+    assert_eq!(server.next_event(), Ok(Some(ServerEvent::Closed)));
+    assert!(server.is_closed());
+    server.enqueue_eof();
+    assert_eq!(server.next_event(), Ok(None));
+    assert_eq!(server.next_event(), Ok(None));
+
+    let (mut server, _host) = in_state(State::Transaction);
+    server.enqueue_all(b"QUIT\r\n");
+    assert!(matches!(
+        server.next_event(),
+        Ok(Some(ServerEvent::Update { .. }))
+    ));
+    assert!(!server.is_closed());
+    server.update_done(Ok(())).unwrap();
+    assert_eq!(server.next_event(), Ok(Some(ServerEvent::Closed)));
+    server.timeout();
+    assert_eq!(server.next_event(), Ok(None));
+    assert!(server
+        .take_all()
+        .ends_with(b"+OK dewey POP3 server signing off (1 message left)\r\n"));
 }
 
 // ----- failed logins -----

@@ -1,4 +1,4 @@
-//! TRANSACTION as the server machine answers it (SPEC.md §3.5-§3.12): deletion
+//! TRANSACTION as the server machine answers it (RFC 1939 §5, §7): deletion
 //! marks (E-10), RSET, message numbers (E-12), TOP cutting (E-6), stuffing and
 //! LF to CRLF (R1939-12, R1939-14, IMPL-22), messages handed over in chunks, and
 //! the host's refusals.

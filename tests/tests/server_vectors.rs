@@ -1,4 +1,4 @@
-//! The server machine's exact bytes for the SPEC.md §15 vectors it can produce:
+//! The server machine's exact bytes for the test vectors (the RFC examples) it can produce:
 //! TV-3 against the client machine (the Pair; TV-1 and TV-4 are in
 //! session_pair.rs), and TV-2, TV-5, TV-6 and TV-8 from scripted client bytes.
 
