@@ -107,10 +107,7 @@ fn fuzz_server_config_texts_over_512_octets() {
     input.extend(cmd(Command::Lang(Some(LanguageRange::new("en").unwrap()))));
     input.extend(cmd(Command::Quit));
     s.enqueue_all(&input);
-    assert!(matches!(
-        s.next_event(),
-        Ok(Some(ServerEvent::Closed))
-    ));
+    assert!(matches!(s.next_event(), Ok(Some(ServerEvent::Closed))));
     let out = s.take_all();
     lines_fit(&out);
     assert!(out.ends_with(b"zzz\r\n"));
