@@ -28,6 +28,33 @@ pub(crate) fn put_status<B: BufMut + ?Sized>(
 ) {
     // The line is gathered on the stack and written with one copy: replies are
     // short, and most are written by the machine itself, once per command.
+    let total: usize = text
+        .iter()
+        .map(|piece| match *piece {
+            Piece::Text(bytes) => bytes.len(),
+            Piece::Num(n) => decimal_len(n),
+        })
+        .sum();
+    if StatusLine::line_len(status, code, total) <= SHORT {
+        // Far below the limit: nothing to cut.
+        let mut line = Line {
+            buf: [0; SHORT],
+            len: 0,
+        };
+        status_prefix(&mut line, status, code);
+        if total > 0 {
+            line.put(b" ");
+            for piece in text {
+                match *piece {
+                    Piece::Text(bytes) => line.put(bytes),
+                    Piece::Num(n) => line.number(n),
+                }
+            }
+        }
+        line.put(CRLF);
+        out.put_slice(line.buf.get(..line.len).unwrap_or_default());
+        return;
+    }
     let mut line = Line {
         buf: [0; StatusLine::MAX_LEN],
         len: 0,
@@ -60,14 +87,18 @@ pub(crate) fn put_status<B: BufMut + ?Sized>(
     out.put_slice(CRLF);
 }
 
-/// A status line being gathered; never longer than [`StatusLine::MAX_LEN`]
-/// (the prefix and a text cut to [`StatusLine::text_room`] fit, with the CRLF).
-struct Line {
-    buf: [u8; StatusLine::MAX_LEN],
+/// The longest line gathered in the small buffer: most replies.
+const SHORT: usize = 128;
+
+/// A status line being gathered, in `N` octets: never more than
+/// [`StatusLine::MAX_LEN`] (the prefix and a text cut to
+/// [`StatusLine::text_room`] fit).
+struct Line<const N: usize> {
+    buf: [u8; N],
     len: usize,
 }
 
-impl Sink for Line {
+impl<const N: usize> Sink for Line<N> {
     fn put(&mut self, bytes: &[u8]) {
         let end = self.len + bytes.len();
         if let Some(to) = self.buf.get_mut(self.len..end) {
