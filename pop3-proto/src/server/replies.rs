@@ -17,6 +17,15 @@ fn plural(n: u64) -> &'static [u8] {
     }
 }
 
+/// A per-user CAPA value (R2449-15, R2449-16): the configured one in
+/// AUTHORIZATION, the user's exact one after login when the host gave it.
+fn user_value<T: Copy>(authorization: bool, configured: T, exact: Option<T>) -> T {
+    match (authorization, exact) {
+        (false, Some(exact)) => exact,
+        _ => configured,
+    }
+}
+
 /// Writes a [`fmt::Display`] into a fixed buffer, up to its end.
 struct Cut {
     buf: [u8; StatusLine::MAX_LEN],
@@ -47,6 +56,16 @@ impl Server {
 
     pub(super) fn err(&mut self, text: &[u8]) {
         self.line(Status::Err, None, text);
+    }
+
+    /// `+OK` and a text made of pieces.
+    fn ok_with(&mut self, text: &[Piece<'_>]) {
+        put_status(&mut self.staging, Status::Ok, None, text);
+    }
+
+    /// `-ERR` and a text made of pieces.
+    fn err_with(&mut self, text: &[Piece<'_>]) {
+        put_status(&mut self.staging, Status::Err, None, text);
     }
 
     /// `-ERR [AUTH] text` (RFC 3206 §4).
@@ -90,20 +109,15 @@ impl Server {
     /// `+OK maildrop has N messages (S octets)`
     pub(super) fn put_summary(&mut self) {
         let (count, size) = (self.live_count, self.live_size);
-        put_status(
-            &mut self.staging,
-            Status::Ok,
-            None,
-            &[
-                Piece::Text(b"maildrop has "),
-                Piece::Num(count),
-                Piece::Text(b" message"),
-                Piece::Text(plural(count)),
-                Piece::Text(b" ("),
-                Piece::Num(size),
-                Piece::Text(b" octets)"),
-            ],
-        );
+        self.ok_with(&[
+            Piece::Text(b"maildrop has "),
+            Piece::Num(count),
+            Piece::Text(b" message"),
+            Piece::Text(plural(count)),
+            Piece::Text(b" ("),
+            Piece::Num(size),
+            Piece::Text(b" octets)"),
+        ]);
     }
 
     /// The reply to QUIT in AUTHORIZATION: `+OK` and the signoff.
@@ -152,16 +166,11 @@ impl Server {
 
     /// `+OK count size` (R1939-31).
     pub(super) fn stat(&mut self) {
-        put_status(
-            &mut self.staging,
-            Status::Ok,
-            None,
-            &[
-                Piece::Num(self.live_count),
-                Piece::Text(b" "),
-                Piece::Num(self.live_size),
-            ],
-        );
+        self.ok_with(&[
+            Piece::Num(self.live_count),
+            Piece::Text(b" "),
+            Piece::Num(self.live_size),
+        ]);
     }
 
     /// The first line of RETR (`+OK 120 octets`, TV-1) or TOP (a bare `+OK`,
@@ -172,12 +181,7 @@ impl Server {
             return;
         }
         let size = self.maildrop.get(msg.index()).map_or(0, |m| m.size);
-        put_status(
-            &mut self.staging,
-            Status::Ok,
-            None,
-            &[Piece::Num(size), Piece::Text(b" octets")],
-        );
+        self.ok_with(&[Piece::Num(size), Piece::Text(b" octets")]);
     }
 
     /// The index of message `msg` if it exists and is not deleted; otherwise
@@ -203,7 +207,7 @@ impl Server {
             ],
             None => &[Piece::Text(b"no such message")],
         };
-        put_status(&mut self.staging, Status::Err, None, text);
+        self.err_with(text);
         None
     }
 
@@ -213,98 +217,72 @@ impl Server {
             self.ok(b"bulletin board is read-only, nothing deleted");
             return;
         }
-        put_status(
-            &mut self.staging,
-            Status::Ok,
-            None,
-            &[
-                Piece::Text(b"message "),
-                Piece::Num(u64::from(msg.get())),
-                Piece::Text(b" deleted"),
-            ],
-        );
+        self.ok_with(&[
+            Piece::Text(b"message "),
+            Piece::Num(u64::from(msg.get())),
+            Piece::Text(b" deleted"),
+        ]);
     }
 
     /// CAPA (R2449-7), right for the state and the TLS status. The order is the
     /// RFC 2449 §5 example's (TV-5), then the later extensions.
     pub(super) fn capa(&mut self) {
-        let mut caps: Vec<Capability> = Vec::new();
+        let config = &self.config;
         let before_tls = !self.tls;
         let authorization = self.phase == Phase::Authorization;
-        let cleartext_hidden = before_tls && self.config.cleartext_requires_tls;
-        if self.config.top {
-            caps.push(Capability::Top);
-        }
-        // R2595-8, R5034-16: no cleartext login offered before TLS when refused.
-        if self.config.user_pass && !cleartext_hidden {
-            caps.push(Capability::User);
-        }
-        let mechanisms: Vec<Mechanism> = self
-            .config
+        let cleartext_hidden = before_tls && config.cleartext_requires_tls;
+        let mechanisms: Vec<Mechanism> = config
             .sasl
             .iter()
-            .filter(|m| !(cleartext_hidden && self.config.cleartext_sasl.contains(m)))
+            .filter(|m| !(cleartext_hidden && config.cleartext_sasl.contains(m)))
             .cloned()
             .collect();
-        if !mechanisms.is_empty() {
-            // R5034-2: listed in TRANSACTION too, though AUTH is no longer valid.
-            caps.push(Capability::Sasl(mechanisms));
-        }
-        if self.config.resp_codes {
-            caps.push(Capability::RespCodes);
-        }
-        if let Some((seconds, per_user)) = self.config.login_delay {
-            // R2449-15: with USER, the largest value before login, and the user's
-            // exact value after it.
-            let seconds = match (authorization, self.user_login_delay) {
-                (false, Some(exact)) => exact,
-                _ => seconds,
-            };
-            caps.push(Capability::LoginDelay {
-                seconds,
-                per_user: per_user && authorization,
-            });
-        }
-        if self.config.pipelining {
-            caps.push(Capability::Pipelining);
-        }
-        if let Some((expire, per_user)) = self.config.expire {
-            // R2449-16: likewise, with the smallest value before login.
-            let expire = match (authorization, self.user_expire) {
-                (false, Some(exact)) => exact,
-                _ => expire,
-            };
-            caps.push(Capability::Expire {
-                expire,
-                per_user: per_user && authorization,
-            });
-        }
-        if self.config.uidl {
-            caps.push(Capability::Uidl);
-        }
-        if let Some(text) = &self.config.implementation {
-            // R2449-4: a capability line is 512 octets at most, CRLF included.
+        // R2449-4: a capability line is 512 octets at most, CRLF included.
+        let implementation = config.implementation.as_ref().map(|text| {
             let room = StatusLine::MAX_LEN - "IMPLEMENTATION ".len() - 2;
-            let cut = text.as_bytes().get(..room).map(Text::new);
-            caps.push(Capability::Implementation(match cut {
+            match text.as_bytes().get(..room).map(Text::new) {
                 Some(Ok(cut)) => cut,
                 _ => text.clone(),
-            }));
+            }
+        });
+        let mut caps: Vec<Capability> = Vec::new();
+        let mut add = |on: bool, cap: Capability| {
+            if on {
+                caps.push(cap);
+            }
+        };
+        add(config.top, Capability::Top);
+        // R2595-8, R5034-16: no cleartext login offered before TLS when refused.
+        add(config.user_pass && !cleartext_hidden, Capability::User);
+        // R5034-2: listed in TRANSACTION too, though AUTH is no longer valid.
+        add(!mechanisms.is_empty(), Capability::Sasl(mechanisms));
+        add(config.resp_codes, Capability::RespCodes);
+        // R2449-15, R2449-16: with USER, the largest delay and the smallest
+        // retention before login, the user's own after it.
+        if let Some((seconds, per_user)) = config.login_delay {
+            let seconds = user_value(authorization, seconds, self.user_login_delay);
+            let per_user = per_user && authorization;
+            add(true, Capability::LoginDelay { seconds, per_user });
         }
-        if self.config.auth_resp_code {
-            caps.push(Capability::AuthRespCode);
+        add(config.pipelining, Capability::Pipelining);
+        if let Some((expire, per_user)) = config.expire {
+            let expire = user_value(authorization, expire, self.user_expire);
+            let per_user = per_user && authorization;
+            add(true, Capability::Expire { expire, per_user });
         }
+        add(config.uidl, Capability::Uidl);
+        if let Some(text) = implementation {
+            add(true, Capability::Implementation(text));
+        }
+        add(config.auth_resp_code, Capability::AuthRespCode);
         // R2595-2: STLS only where it is allowed: AUTHORIZATION, before TLS, and
         // not after UTF8 (R6856-3).
-        if self.config.stls && before_tls && authorization && !self.utf8 {
-            caps.push(Capability::Stls);
+        let stls = config.stls && before_tls && authorization && !self.utf8;
+        add(stls, Capability::Stls);
+        if let Some(user) = config.utf8 {
+            add(true, Capability::Utf8 { user });
         }
-        if let Some(user) = self.config.utf8 {
-            caps.push(Capability::Utf8 { user });
-        }
-        if !self.config.languages.is_empty() {
-            caps.push(Capability::Lang);
-        }
+        add(!config.languages.is_empty(), Capability::Lang);
         self.ok(b"Capability list follows");
         for cap in &caps {
             cap.encode(&mut self.staging);
@@ -381,18 +359,13 @@ impl Server {
                         Some(m) => (Piece::Text(b" "), Piece::Num(m)),
                         None => (Piece::Text(b""), Piece::Text(b"")),
                     };
-                    put_status(
-                        &mut self.staging,
-                        Status::Ok,
-                        None,
-                        &[
-                            Piece::Num(u64::from(msg.get())),
-                            Piece::Text(b" "),
-                            Piece::Num(size),
-                            space,
-                            maxima,
-                        ],
-                    );
+                    self.ok_with(&[
+                        Piece::Num(u64::from(msg.get())),
+                        Piece::Text(b" "),
+                        Piece::Num(size),
+                        space,
+                        maxima,
+                    ]);
                 }
             }
             None => {
@@ -407,39 +380,44 @@ impl Server {
                         Piece::Text(b" octets)"),
                     )
                 };
-                put_status(
-                    &mut self.staging,
-                    Status::Ok,
-                    None,
-                    &[
-                        Piece::Num(count),
-                        Piece::Text(b" message"),
-                        Piece::Text(plural(count)),
-                        open,
-                        size,
-                        close,
-                    ],
-                );
-                let Server {
-                    maildrop,
-                    deleted,
-                    staging,
-                    group_maxima,
-                    ..
-                } = self;
-                for ((info, _), n) in maildrop
-                    .iter()
-                    .zip(deleted.iter())
-                    .zip(1u64..)
-                    .filter(|((_, d), _)| !**d)
-                {
-                    let index = usize::try_from(n - 1).unwrap_or(usize::MAX);
-                    let maxima = group_maxima.as_ref().and_then(|g| g.get(index).copied());
-                    encode::put_scan(staging, n, info.size, maxima);
-                }
-                encode::put_end(staging);
+                self.ok_with(&[
+                    Piece::Num(count),
+                    Piece::Text(b" message"),
+                    Piece::Text(plural(count)),
+                    open,
+                    size,
+                    close,
+                ]);
+                // R1082-4: a bulletin board's scan listings carry MAXIMA.
+                self.put_listing(|out, n, info, maxima| {
+                    encode::put_scan(out, n, info.size, maxima);
+                });
             }
         }
+    }
+
+    /// The body of a LIST or UIDL listing: a line per message not marked as
+    /// deleted, written by `line` from its number, its listing and its MAXIMA
+    /// (with a bulletin board open), then the `.` line.
+    fn put_listing(&mut self, line: impl Fn(&mut BytesMut, u64, &MessageInfo, Option<u64>)) {
+        let Server {
+            maildrop,
+            deleted,
+            staging,
+            group_maxima,
+            ..
+        } = self;
+        for ((info, _), n) in maildrop
+            .iter()
+            .zip(deleted.iter())
+            .zip(1u64..)
+            .filter(|((_, d), _)| !**d)
+        {
+            let index = usize::try_from(n - 1).unwrap_or(usize::MAX);
+            let maxima = group_maxima.as_ref().and_then(|g| g.get(index).copied());
+            line(staging, n, info, maxima);
+        }
+        encode::put_end(staging);
     }
 
     /// `UIDL [msg]` (R1939-39): deleted messages are left out, and refused.
@@ -465,21 +443,9 @@ impl Server {
             None => {
                 // The RFC's example is a bare `+OK` (TV-3).
                 self.ok(b"");
-                let Server {
-                    maildrop,
-                    deleted,
-                    staging,
-                    ..
-                } = self;
-                for ((info, _), n) in maildrop
-                    .iter()
-                    .zip(deleted.iter())
-                    .zip(1u64..)
-                    .filter(|((_, d), _)| !**d)
-                {
-                    encode::put_uid(staging, n, info.uid.as_bytes());
-                }
-                encode::put_end(staging);
+                self.put_listing(|out, n, info, _| {
+                    encode::put_uid(out, n, info.uid.as_bytes());
+                });
             }
         }
     }
