@@ -88,7 +88,7 @@ pub(crate) fn put_status<B: BufMut + ?Sized>(
 }
 
 /// The longest line gathered in the small buffer: most replies.
-const SHORT: usize = 128;
+const SHORT: usize = 64;
 
 /// A status line being gathered, in `N` octets: never more than
 /// [`StatusLine::MAX_LEN`] (the prefix and a text cut to
