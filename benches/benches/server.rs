@@ -11,6 +11,7 @@ use pop3_proto::dot::{self, StuffConfig, Stuffer};
 use pop3_proto::framing::{FramingConfig, LineFramer};
 use pop3_proto::server::{MessageInfo, Server, ServerConfig, ServerEvent};
 use pop3_proto::types::{Command, Text, UniqueId};
+use pop3_proto::Machine;
 
 const COMMANDS: usize = 1_000_000;
 const MESSAGES: usize = 100;
@@ -26,13 +27,13 @@ const SMALL: &[u8] = b"From: a@example.com\r\nSubject: small\r\n\r\nHello.\r\n.d
 fn logged_in(listing: Vec<MessageInfo>) -> Server {
     let config = ServerConfig::default();
     let mut server = Server::new(config, Text::new("ready").unwrap(), None);
-    server.enqueue_input(b"USER a\r\nPASS b\r\n").unwrap();
+    assert_eq!(server.enqueue_input(b"USER a\r\nPASS b\r\n"), 16);
     assert!(matches!(
         server.next_event(),
-        Some(ServerEvent::Login { .. })
+        Ok(Some(ServerEvent::Login { .. }))
     ));
     server.accept_login(listing, None).unwrap();
-    server.take_output();
+    while server.take_output().is_some() {}
     server
 }
 
@@ -50,23 +51,22 @@ fn serve(server: &mut Server, input: &[u8], messages: &[Bytes]) -> usize {
     let mut rest = input;
     loop {
         let mut progress = false;
-        while let Some(event) = server.next_event() {
+        while let Some(event) = server.next_event().unwrap() {
             progress = true;
             if let ServerEvent::Retrieve { msg, .. } = event {
                 let body = messages.get(msg.index()).cloned().unwrap_or_default();
                 server.send_message(body).unwrap();
             }
         }
-        for chunk in server.take_output() {
+        while let Some(chunk) = server.take_output() {
             progress = true;
             written += black_box(chunk).len();
         }
         let take = server.input_room().min(rest.len()).min(64 * 1024);
         if take > 0 {
             progress = true;
-            let (now, later) = rest.split_at(take);
-            server.enqueue_input(now).unwrap();
-            rest = later;
+            let taken = server.enqueue_input(&rest[..take]);
+            rest = &rest[taken..];
         }
         if !progress {
             return written;

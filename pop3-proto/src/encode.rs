@@ -21,8 +21,8 @@ use bytes::BufMut;
 
 use crate::types::{
     AuthResponse, Capability, Command, Continuation, DropListing, Expire, Extension, Greeting,
-    GroupListing, InitialResponse, LanguageListing, ScanListing, Status, StatusLine, Text,
-    UidListing, Xtnd,
+    GroupListing, InitialResponse, LanguageListing, ResponseCode, ScanListing, Status, StatusLine,
+    Text, UidListing, Xtnd,
 };
 
 /// A value that can be written to the wire.
@@ -47,6 +47,10 @@ pub trait Encode {
 /// A value whose encoding is one line of a multi-line body that never starts with
 /// `.`, so it goes on the wire without dot-stuffing (R1939-12).
 pub trait BodyLine: Encode {}
+
+mod status;
+
+pub(crate) use status::{put_greeting, put_status, Piece};
 
 /// Where encoded pieces go: a buffer, or a counter.
 trait Sink {
@@ -262,28 +266,86 @@ impl Emit for AuthResponse {
     }
 }
 
+/// `+OK` or `-ERR`, then ` [code]` when there is one: the octets before a status
+/// line's text. The code is written as its octets (levels joined by `/`).
+fn status_prefix<S: Sink + ?Sized>(out: &mut S, status: Status, code: Option<&ResponseCode>) {
+    out.put(match status {
+        Status::Ok => b"+OK",
+        Status::Err => b"-ERR",
+    });
+    if let Some(code) = code {
+        out.put(b" [");
+        for (i, level) in code.levels().iter().enumerate() {
+            if i > 0 {
+                out.put(b"/");
+            }
+            out.put(level.as_bytes());
+        }
+        out.put(b"]");
+    }
+}
+
 impl Emit for StatusLine {
     fn emit(&self, out: &mut dyn Sink) {
-        out.put(match self.status() {
-            Status::Ok => b"+OK",
-            Status::Err => b"-ERR",
-        });
-        if let Some(code) = self.code() {
-            out.put(b" [");
-            for (i, level) in code.levels().iter().enumerate() {
-                if i > 0 {
-                    out.put(b"/");
-                }
-                out.put(level.as_bytes());
-            }
-            out.put(b"]");
-        }
+        status_prefix(out, self.status(), self.code());
         if !self.text().is_empty() {
             out.put(b" ");
             out.put(self.text().as_bytes());
         }
         out.put(CRLF);
     }
+}
+
+/// Writes a SASL continuation line, `+ ` and the base64 (R5034-5).
+pub(crate) fn put_continuation<B: BufMut + ?Sized>(out: &mut B, base64: &[u8]) {
+    continuation(&mut Buf(out), base64);
+}
+
+fn continuation<S: Sink + ?Sized>(out: &mut S, base64: &[u8]) {
+    // Always `+ `, even for the empty challenge (R5034-5, IMPL-12).
+    out.put(b"+ ");
+    out.put(base64);
+    out.put(CRLF);
+}
+
+/// Writes a scan listing line, `msg size [maxima]` (R1939-32, R1082-4).
+pub(crate) fn put_scan<B: BufMut + ?Sized>(out: &mut B, msg: u64, size: u64, maxima: Option<u64>) {
+    let mut out = Buf(out);
+    scan_text(&mut out, msg, size, maxima);
+    out.put(CRLF);
+}
+
+/// Writes a unique-id listing line, `msg unique-id` (R1939-39).
+pub(crate) fn put_uid<B: BufMut + ?Sized>(out: &mut B, msg: u64, uid: &[u8]) {
+    let mut out = Buf(out);
+    uid_text(&mut out, msg, uid);
+    out.put(CRLF);
+}
+
+/// Writes a language listing line, `tag [description]` (RFC 6856 §3).
+pub(crate) fn put_language<B: BufMut + ?Sized>(
+    out: &mut B,
+    tag: &[u8],
+    description: Option<&[u8]>,
+) {
+    language(&mut Buf(out), tag, description);
+}
+
+fn language<S: Sink + ?Sized>(out: &mut S, tag: &[u8], description: Option<&[u8]>) {
+    out.put(tag);
+    if let Some(description) = description {
+        out.put(b" ");
+        out.put(description);
+    }
+    out.put(CRLF);
+}
+
+/// The line that ends a multi-line reply (R1939-11).
+const END: &[u8] = b".\r\n";
+
+/// Writes the `.` line that ends a multi-line reply (R1939-11).
+pub(crate) fn put_end<B: BufMut + ?Sized>(out: &mut B) {
+    out.put_slice(END);
 }
 
 impl Emit for Greeting {
@@ -294,10 +356,7 @@ impl Emit for Greeting {
 
 impl Emit for Continuation {
     fn emit(&self, out: &mut dyn Sink) {
-        // Always `+ `, even for the empty challenge (R5034-5, IMPL-12).
-        out.put(b"+ ");
-        out.put(self.base64());
-        out.put(CRLF);
+        continuation(out, self.base64());
     }
 }
 
@@ -356,45 +415,44 @@ impl Emit for Capability {
 }
 
 /// `msg size [maxima]`, without a line ending.
-fn scan_text(scan: &ScanListing, out: &mut dyn Sink) {
-    out.number(u64::from(scan.msg.get()));
+fn scan_text<S: Sink + ?Sized>(out: &mut S, msg: u64, size: u64, maxima: Option<u64>) {
+    out.number(msg);
     out.put(b" ");
-    out.number(scan.size);
-    if let Some(maxima) = scan.maxima {
+    out.number(size);
+    if let Some(maxima) = maxima {
         out.put(b" ");
         out.number(maxima);
     }
 }
 
 /// `msg unique-id`, without a line ending.
-fn uid_text(uid: &UidListing, out: &mut dyn Sink) {
-    out.number(u64::from(uid.msg.get()));
+fn uid_text<S: Sink + ?Sized>(out: &mut S, msg: u64, uid: &[u8]) {
+    out.number(msg);
     out.put(b" ");
-    out.put(uid.uid.as_bytes());
+    out.put(uid);
 }
 
 impl Emit for ScanListing {
     fn emit(&self, out: &mut dyn Sink) {
-        scan_text(self, out);
+        scan_text(out, u64::from(self.msg.get()), self.size, self.maxima);
         out.put(CRLF);
     }
 }
 
 impl Emit for UidListing {
     fn emit(&self, out: &mut dyn Sink) {
-        uid_text(self, out);
+        uid_text(out, u64::from(self.msg.get()), self.uid.as_bytes());
         out.put(CRLF);
     }
 }
 
 impl Emit for LanguageListing {
     fn emit(&self, out: &mut dyn Sink) {
-        out.put(self.tag.as_bytes());
-        if let Some(description) = &self.description {
-            out.put(b" ");
-            out.put(description.as_bytes());
-        }
-        out.put(CRLF);
+        language(
+            out,
+            self.tag.as_bytes(),
+            self.description.as_ref().map(Text::as_bytes),
+        );
     }
 }
 
@@ -442,7 +500,7 @@ impl ScanListing {
     /// assert_eq!(scan.to_text().as_bytes(), b"2 200");
     /// ```
     pub fn to_text(&self) -> Text {
-        text_of(|out| scan_text(self, out))
+        text_of(|out| scan_text(out, u64::from(self.msg.get()), self.size, self.maxima))
     }
 }
 
@@ -450,7 +508,7 @@ impl UidListing {
     /// The text of a `UIDL n` reply, `msg unique-id` (R1939-39), to put after
     /// `+OK `.
     pub fn to_text(&self) -> Text {
-        text_of(|out| uid_text(self, out))
+        text_of(|out| uid_text(out, u64::from(self.msg.get()), self.uid.as_bytes()))
     }
 }
 
@@ -487,11 +545,13 @@ impl<T: BodyLine> Encode for MultiLine<'_, T> {
         for line in self.body {
             line.encode(out);
         }
-        out.put_slice(b".\r\n");
+        put_end(out);
     }
 
     fn encoded_len(&self) -> usize {
-        self.first.encoded_len() + self.body.iter().map(Encode::encoded_len).sum::<usize>() + 3
+        self.first.encoded_len()
+            + self.body.iter().map(Encode::encoded_len).sum::<usize>()
+            + END.len()
     }
 }
 

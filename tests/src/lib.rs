@@ -11,11 +11,13 @@ use bytes::Bytes;
 use pop3_proto::apop::{self, Timestamp};
 use pop3_proto::client::{Client, ClientConfig, ClientError, CommandError, CommandId, Event};
 use pop3_proto::dot::{wire_len, StuffConfig};
+use pop3_proto::machine::{Machine, StartTls};
 use pop3_proto::sasl::{self, CredentialStore, MemoryStore, ServerMechanism};
 use pop3_proto::secret::Secret;
-use pop3_proto::server::{AuthStep, MessageInfo, Refusal, Server, ServerConfig, ServerEvent};
+use pop3_proto::server::{
+    AuthStep, MessageInfo, Refusal, Server, ServerConfig, ServerError, ServerEvent,
+};
 use pop3_proto::types::{Text, UniqueId};
-use pop3_proto::{Machine, StartTls};
 
 /// Message 1 of TV-1 (120 octets).
 pub const TV1_MSG1: &[u8] = b"From: a@example.com\r\nTo: mrose@dbc.mtview.ca.us\r\nSubject: one\r\n\r\nHello.\r\nThis is message one, padded to 120 octets!!!!\r\n";
@@ -269,12 +271,15 @@ impl MemoryHost {
                     .expect("answer");
             }
             ServerEvent::StartTls { .. } => server.tls_established(),
-            ServerEvent::Closed { .. } => {
-                if let Some(user) = self.session_user.take() {
-                    self.locked.retain(|u| *u != user);
-                }
-            }
+            ServerEvent::Closed => self.session_over(),
             _ => {}
+        }
+    }
+
+    /// The session ended (QUIT, or a [`ServerError`]): the lock is released.
+    pub fn session_over(&mut self) {
+        if let Some(user) = self.session_user.take() {
+            self.locked.retain(|u| *u != user);
         }
     }
 }
@@ -306,6 +311,8 @@ pub struct Pair {
     pub client_errors: Vec<ClientProblem>,
     /// Events the server gave, in order.
     pub server_events: Vec<ServerEvent>,
+    /// How the server's session ended, when not by QUIT.
+    pub server_error: Option<ServerError>,
     /// Every byte the client wrote.
     pub client_wrote: Vec<u8>,
     /// Every byte the server wrote.
@@ -333,6 +340,7 @@ impl Pair {
             client_events: Vec::new(),
             client_errors: Vec::new(),
             server_events: Vec::new(),
+            server_error: None,
             client_wrote: Vec::new(),
             server_wrote: Vec::new(),
             fake_tls: true,
@@ -349,7 +357,7 @@ impl Pair {
     /// the server, server events. Returns whether anything happened.
     pub fn step(&mut self) -> bool {
         let mut progress = false;
-        for chunk in self.server.take_output() {
+        while let Some(chunk) = self.server.take_output() {
             progress = true;
             self.server_wrote.extend_from_slice(&chunk);
             let piece = if self.byte_at_a_time { 1 } else { chunk.len() };
@@ -370,13 +378,13 @@ impl Pair {
             self.client_wrote.extend_from_slice(&out);
             if self.byte_at_a_time {
                 for b in out.iter() {
-                    self.server
-                        .enqueue_input(std::slice::from_ref(b))
-                        .expect("room");
+                    let taken = self.server.enqueue_input(std::slice::from_ref(b));
+                    assert_eq!(taken, 1, "room");
                     progress |= self.drain_server();
                 }
             } else {
-                self.server.enqueue_input(&out).expect("room");
+                let taken = self.server.enqueue_input(&out);
+                assert_eq!(taken, out.len(), "room");
             }
         }
         progress |= self.drain_server();
@@ -414,7 +422,19 @@ impl Pair {
 
     fn drain_server(&mut self) -> bool {
         let mut progress = false;
-        while let Some(event) = self.server.next_event() {
+        loop {
+            let event = match self.server.next_event() {
+                Ok(Some(event)) => event,
+                Ok(None) => return progress,
+                Err(error) => {
+                    if self.server_error.is_none() {
+                        self.server_error = Some(error);
+                        self.host.session_over();
+                        progress = true;
+                    }
+                    return progress;
+                }
+            };
             progress = true;
             if let ServerEvent::StartTls { .. } = event {
                 if self.fake_tls {
@@ -425,7 +445,6 @@ impl Pair {
             }
             self.server_events.push(event);
         }
-        progress
     }
 
     /// The body bytes the client received for a command, joined.
@@ -512,13 +531,16 @@ pub fn coalesce(events: Vec<Event>) -> Vec<Event> {
 }
 
 /// What [`MemoryHost::drive`] saw: every octet the server wrote and every event
-/// it gave, in order.
+/// it gave, in order, and the error that ended the session, if one did.
 #[derive(Debug, Default)]
 pub struct Driven {
     /// The server's output.
     pub output: Vec<u8>,
     /// The server's events.
     pub events: Vec<ServerEvent>,
+    /// The session's end when not by QUIT: the `Err` of
+    /// [`Machine::next_event`], which repeats on every later call.
+    pub end: Option<ServerError>,
 }
 
 impl Driven {
@@ -548,16 +570,16 @@ impl MemoryHost {
             }
             if take == 0 {
                 // Nothing fits and nothing moves: the machine is closed or stuck.
-                if server.phase() == pop3_proto::server::Phase::Closed {
-                    server
-                        .enqueue_input(rest)
-                        .expect("closed machines drop input");
+                if server.is_closed() {
+                    let taken = server.enqueue_input(rest);
+                    assert_eq!(taken, rest.len(), "closed machines drop input");
                     break;
                 }
                 panic!("the server takes no input and makes no progress");
             }
             let (now, later) = rest.split_at(take);
-            server.enqueue_input(now).expect("room");
+            let taken = server.enqueue_input(now);
+            assert_eq!(taken, now.len(), "room");
             rest = later;
         }
         self.pump(server, &mut driven);
@@ -572,12 +594,26 @@ impl MemoryHost {
     fn pump(&mut self, server: &mut Server, driven: &mut Driven) {
         loop {
             let mut progress = false;
-            while let Some(event) = server.next_event() {
-                progress = true;
-                self.handle(server, &event);
-                driven.events.push(event);
+            loop {
+                match server.next_event() {
+                    Ok(Some(event)) => {
+                        progress = true;
+                        self.handle(server, &event);
+                        driven.events.push(event);
+                    }
+                    Ok(None) => break,
+                    Err(error) => {
+                        // The same error on every call once the session is over.
+                        assert_eq!(server.next_event(), Err(error), "the end repeats");
+                        if driven.end.is_none() {
+                            driven.end = Some(error);
+                            self.session_over();
+                        }
+                        break;
+                    }
+                }
             }
-            for chunk in server.take_output() {
+            while let Some(chunk) = server.take_output() {
                 progress = true;
                 driven.output.extend_from_slice(&chunk);
             }
@@ -588,20 +624,23 @@ impl MemoryHost {
     }
 }
 
-/// Hands a client bytes that must fit whole: the tests' short replies, always
-/// within [`Machine::input_room`].
-pub trait EnqueueAll {
-    /// [`Machine::enqueue_input`], asserting every octet was taken.
-    fn enqueue_all(&mut self, data: &[u8]);
-}
-
-impl EnqueueAll for Client {
+/// Test shorthands over [`Machine`]: feed input the machine must take whole, and
+/// take all of its output at once.
+pub trait MachineExt: Machine {
+    /// Hands `data` to the machine, which must take all of it.
     fn enqueue_all(&mut self, data: &[u8]) {
         let taken = self.enqueue_input(data);
-        assert_eq!(
-            taken,
-            data.len(),
-            "the input room took only part of the bytes"
-        );
+        assert_eq!(taken, data.len(), "the machine took only part of the input");
+    }
+
+    /// Every octet waiting to be written, joined.
+    fn take_all(&mut self) -> Vec<u8> {
+        let mut out = Vec::new();
+        while let Some(bytes) = self.take_output() {
+            out.extend_from_slice(&bytes);
+        }
+        out
     }
 }
+
+impl<M: Machine> MachineExt for M {}

@@ -29,14 +29,14 @@ fn pair(token: &[u8]) -> Pair {
         .with_user("mrose", Secret::new(b"tanstaaf".to_vec()))
         .with_token("mrose", Secret::new(token.to_vec()))
         .with_external_identity("mrose");
-    let config = ServerConfig {
-        sasl: MECHANISMS
-            .iter()
-            .map(|m| Mechanism::new(*m).unwrap())
-            .collect(),
-        apop: true,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default()
+        .with_sasl(
+            MECHANISMS
+                .iter()
+                .map(|m| Mechanism::new(*m).unwrap())
+                .collect(),
+        )
+        .with_apop(true);
     let mut p = Pair::new(ClientConfig::default(), config, "POP3 server ready", host);
     p.run();
     // CAPA first, so the client knows SASL is offered (R5034-2).

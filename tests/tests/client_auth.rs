@@ -8,7 +8,7 @@ use pop3_proto::server::ServerConfig;
 use pop3_proto::types::{Command, Mechanism};
 use pop3_proto::Machine as _;
 use pop3_proto_tests::script::{check, Act, Step, TestMechanism};
-use pop3_proto_tests::EnqueueAll as _;
+use pop3_proto_tests::MachineExt as _;
 use pop3_proto_tests::{MemoryHost, Pair};
 
 const CAPA_X: &str = "+OK\r\nSASL ABC X-TEST PLAIN\r\nUSER\r\n.\r\n";
@@ -371,10 +371,7 @@ fn rfc5802_scram_ok_without_server_signature_is_server_unverified() {
 
 #[test]
 fn rfc5802_scram_against_the_server_machine_logs_in() {
-    let server = ServerConfig {
-        sasl: vec![Mechanism::new("SCRAM-SHA-256").unwrap()],
-        ..ServerConfig::default()
-    };
+    let server = ServerConfig::default().with_sasl(vec![Mechanism::new("SCRAM-SHA-256").unwrap()]);
     let mut pair = Pair::new(
         ClientConfig::default(),
         server,

@@ -6,7 +6,7 @@ use pop3_proto::client::ClientConfig;
 use pop3_proto::types::{Command, MessageNumber, Password, Username};
 use pop3_proto::Machine as _;
 use pop3_proto_tests::script::{run, Act, Feed, Step, TestMechanism};
-use pop3_proto_tests::EnqueueAll as _;
+use pop3_proto_tests::MachineExt as _;
 use proptest::prelude::*;
 
 fn n(x: u32) -> MessageNumber {

@@ -6,7 +6,7 @@ use pop3_proto::client::{Client, ClientConfig, ClientError, Event, Phase, SendEr
 use pop3_proto::types::{Command, Username};
 use pop3_proto::Machine as _;
 use pop3_proto_tests::script::{check, run, Act, Feed, Step, TestMechanism};
-use pop3_proto_tests::EnqueueAll as _;
+use pop3_proto_tests::MachineExt as _;
 
 fn user(name: &str) -> Command {
     Command::User(Username::new(name).unwrap())

@@ -11,7 +11,7 @@ use pop3_proto::types::{
 };
 use pop3_proto::Machine as _;
 use pop3_proto_tests::script::{body, check, Act, Step};
-use pop3_proto_tests::EnqueueAll as _;
+use pop3_proto_tests::MachineExt as _;
 use pop3_proto_tests::TV1_MSG1;
 
 fn n(x: u32) -> MessageNumber {

@@ -5,7 +5,7 @@ use pop3_proto::client::{Client, ClientConfig, Event, SendError};
 use pop3_proto::types::{Command, MessageNumber, Password, Username};
 use pop3_proto::Machine as _;
 use pop3_proto_tests::script::{run, Act, Feed, Item, Step};
-use pop3_proto_tests::EnqueueAll as _;
+use pop3_proto_tests::MachineExt as _;
 
 const MESSAGES: u32 = 1000;
 

@@ -10,7 +10,7 @@ use pop3_proto::types::{
 };
 use pop3_proto::Machine as _;
 use pop3_proto_tests::script::{body, check, Act, Step};
-use pop3_proto_tests::EnqueueAll as _;
+use pop3_proto_tests::MachineExt as _;
 
 fn n(x: u32) -> MessageNumber {
     MessageNumber::new(x).unwrap()

@@ -7,7 +7,7 @@ use pop3_proto::secret::Secret;
 use pop3_proto::types::{Command, Password, Username};
 use pop3_proto::{Machine as _, StartTls as _};
 use pop3_proto_tests::script::{check, Act, Step, TestMechanism};
-use pop3_proto_tests::EnqueueAll as _;
+use pop3_proto_tests::MachineExt as _;
 
 fn require_tls() -> ClientConfig {
     ClientConfig::default().with_require_tls(true)

@@ -6,6 +6,8 @@ use pop3_proto::server::{MessageInfo, Refusal, Server, ServerConfig, ServerEvent
 use pop3_proto::types::{
     Command, GroupListing, GroupName, LanguageTag, MessageNumber, Text, UniqueId, Xtnd,
 };
+use pop3_proto::Machine;
+use pop3_proto_tests::MachineExt;
 
 fn info(size: u64, uid: &str) -> MessageInfo {
     MessageInfo {
@@ -15,19 +17,19 @@ fn info(size: u64, uid: &str) -> MessageInfo {
 }
 
 fn drain(server: &mut Server) -> Vec<u8> {
-    server.take_output().concat()
+    server.take_all()
 }
 
 /// A server logged in as "u" with two messages, greeting already taken.
 fn logged_in(config: ServerConfig) -> Server {
     let mut s = Server::new(config, Text::new("ready").unwrap(), None);
-    s.enqueue_input(b"USER u\r\nPASS p\r\n").unwrap();
-    let Some(ServerEvent::Login { .. }) = s.next_event() else {
+    s.enqueue_all(b"USER u\r\nPASS p\r\n");
+    let Ok(Some(ServerEvent::Login { .. })) = s.next_event() else {
         panic!("login event")
     };
     s.accept_login(vec![info(120, "a"), info(200, "b")], None)
         .unwrap();
-    assert_eq!(s.next_event(), None);
+    assert_eq!(s.next_event(), Ok(None));
     drain(&mut s);
     s
 }
@@ -41,15 +43,12 @@ fn group(name: &str, maxima: u64) -> GroupListing {
 
 #[test]
 fn r1082_4_xtnd_bboards_listing_exact() {
-    let mut s = logged_in(ServerConfig {
-        extensions: true,
-        ..ServerConfig::default()
-    });
-    s.enqueue_input(b"XTND BBOARDS\r\n").unwrap();
+    let mut s = logged_in(ServerConfig::default().with_extensions(true));
+    s.enqueue_all(b"XTND BBOARDS\r\n");
     match s.next_event() {
-        Some(ServerEvent::Extension {
+        Ok(Some(ServerEvent::Extension {
             command: Command::Xtnd(Xtnd::Bboards(None)),
-        }) => {}
+        })) => {}
         other => panic!("{other:?}"),
     }
     s.reply_groups(&[group("system", 10), group("mh-users", 100)])
@@ -63,18 +62,14 @@ fn r1082_4_xtnd_bboards_listing_exact() {
 
 #[test]
 fn r1082_4_opening_a_bboard_lists_maxima_and_is_read_only() {
-    let mut s = logged_in(ServerConfig {
-        extensions: true,
-        ..ServerConfig::default()
-    });
+    let mut s = logged_in(ServerConfig::default().with_extensions(true));
     // The user marks message 1 of their own maildrop, then opens a group.
-    s.enqueue_input(b"DELE 1\r\nXTND BBOARDS system\r\n")
-        .unwrap();
+    s.enqueue_all(b"DELE 1\r\nXTND BBOARDS system\r\n");
     assert!(matches!(
         s.next_event(),
-        Some(ServerEvent::Extension {
+        Ok(Some(ServerEvent::Extension {
             command: Command::Xtnd(Xtnd::Bboards(Some(_)))
-        })
+        }))
     ));
     let closed = s
         .open_group(
@@ -89,33 +84,29 @@ fn r1082_4_opening_a_bboard_lists_maxima_and_is_read_only() {
         drain(&mut s),
         b"+OK message 1 deleted\r\n+OK XTND\r\nsystem 10\r\n.\r\n"
     );
-    s.enqueue_input(b"LIST\r\nLIST 2\r\nDELE 1\r\nSTAT\r\n")
-        .unwrap();
-    assert_eq!(s.next_event(), None);
+    s.enqueue_all(b"LIST\r\nLIST 2\r\nDELE 1\r\nSTAT\r\n");
+    assert_eq!(s.next_event(), Ok(None));
     assert_eq!(
         drain(&mut s),
         b"+OK 2 messages (700 octets)\r\n1 300 9\r\n2 400 10\r\n.\r\n+OK 2 400 10\r\n+OK bulletin board is read-only, nothing deleted\r\n+OK 2 700\r\n"
     );
     // QUIT removes nothing from the group.
-    s.enqueue_input(b"QUIT\r\n").unwrap();
+    s.enqueue_all(b"QUIT\r\n");
     match s.next_event() {
-        Some(ServerEvent::Update { deleted }) => assert!(deleted.is_empty()),
+        Ok(Some(ServerEvent::Update { deleted })) => assert!(deleted.is_empty()),
         other => panic!("{other:?}"),
     }
 }
 
 #[test]
 fn r1082_6_x_bboards_reply_with_empty_lines() {
-    let mut s = logged_in(ServerConfig {
-        extensions: true,
-        ..ServerConfig::default()
-    });
-    s.enqueue_input(b"XTND X-BBOARDS system\r\n").unwrap();
+    let mut s = logged_in(ServerConfig::default().with_extensions(true));
+    s.enqueue_all(b"XTND X-BBOARDS system\r\n");
     assert!(matches!(
         s.next_event(),
-        Some(ServerEvent::Extension {
+        Ok(Some(ServerEvent::Extension {
             command: Command::Xtnd(Xtnd::XBboards(_))
-        })
+        }))
     ));
     let body = Bytes::from_static(b"system\r\n\r\n/var/bb/system\r\n\r\n\r\n\r\n\r\n\r\nsystem@host\r\n\r\n\r\n\r\n0 10\r\n\r\n");
     s.reply(
@@ -132,40 +123,33 @@ fn r1082_6_x_bboards_reply_with_empty_lines() {
 #[test]
 fn r1082_2_xtnd_only_in_transaction() {
     let mut s = Server::new(
-        ServerConfig {
-            extensions: true,
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().with_extensions(true),
         Text::new("ready").unwrap(),
         None,
     );
     drain(&mut s);
-    s.enqueue_input(b"XTND BBOARDS\r\n").unwrap();
-    assert_eq!(s.next_event(), None);
+    s.enqueue_all(b"XTND BBOARDS\r\n");
+    assert_eq!(s.next_event(), Ok(None));
     assert!(drain(&mut s).starts_with(b"-ERR"));
 }
 
 #[test]
 fn r6856_5_utf8_user_refuses_credentials_that_are_not_utf8() {
-    let config = ServerConfig {
-        utf8: Some(true),
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_utf8(Some(true));
     let mut s = Server::new(config, Text::new("ready").unwrap(), None);
     drain(&mut s);
     // Latin-1 "é" is not UTF-8.
-    s.enqueue_input(b"USER ren\xe9\r\nPASS x\r\n").unwrap();
-    assert_eq!(s.next_event(), None);
+    s.enqueue_all(b"USER ren\xe9\r\nPASS x\r\n");
+    assert_eq!(s.next_event(), Ok(None));
     let out = drain(&mut s);
     assert!(
         out.ends_with(b"-ERR [AUTH] credentials must be valid UTF-8\r\n"),
         "{out:?}"
     );
     // UTF-8 credentials go to the host.
-    s.enqueue_input("USER rené\r\nPASS pässword\r\n".as_bytes())
-        .unwrap();
+    s.enqueue_all("USER rené\r\nPASS pässword\r\n".as_bytes());
     match s.next_event() {
-        Some(ServerEvent::Login { name, password }) => {
+        Ok(Some(ServerEvent::Login { name, password })) => {
             assert_eq!(name.as_str(), Some("rené"));
             assert_eq!(password.expose_secret(), "pässword".as_bytes());
         }
@@ -173,8 +157,8 @@ fn r6856_5_utf8_user_refuses_credentials_that_are_not_utf8() {
     }
     // CAPA says so.
     s.refuse_login(Refusal::bad_credentials()).unwrap();
-    s.enqueue_input(b"CAPA\r\n").unwrap();
-    assert_eq!(s.next_event(), None);
+    s.enqueue_all(b"CAPA\r\n");
+    assert_eq!(s.next_event(), Ok(None));
     let out = String::from_utf8(drain(&mut s)).unwrap();
     assert!(out.contains("\r\nUTF8 USER\r\n"), "{out}");
 }
@@ -182,18 +166,21 @@ fn r6856_5_utf8_user_refuses_credentials_that_are_not_utf8() {
 #[test]
 fn r6856_4_utf8_command_and_utf8_code_for_a_message_that_needs_it() {
     let mut s = Server::new(
-        ServerConfig {
-            utf8: Some(false),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().with_utf8(Some(false)),
         Text::new("ready").unwrap(),
         None,
     );
     drain(&mut s);
-    s.enqueue_input(b"USER u\r\nPASS p\r\nRETR 1\r\n").unwrap();
-    assert!(matches!(s.next_event(), Some(ServerEvent::Login { .. })));
+    s.enqueue_all(b"USER u\r\nPASS p\r\nRETR 1\r\n");
+    assert!(matches!(
+        s.next_event(),
+        Ok(Some(ServerEvent::Login { .. }))
+    ));
     s.accept_login(vec![info(10, "a")], None).unwrap();
-    assert!(matches!(s.next_event(), Some(ServerEvent::Retrieve { .. })));
+    assert!(matches!(
+        s.next_event(),
+        Ok(Some(ServerEvent::Retrieve { .. }))
+    ));
     // The host finds the message needs UTF-8 and the client has not sent UTF8.
     assert!(!s.is_utf8());
     s.refuse(Refusal::utf8_required()).unwrap();
@@ -204,17 +191,15 @@ fn r6856_4_utf8_command_and_utf8_code_for_a_message_that_needs_it() {
 #[test]
 fn r6856_utf8_in_authorization_then_stls_refused() {
     let mut s = Server::new(
-        ServerConfig {
-            utf8: Some(false),
-            stls: true,
-            ..ServerConfig::default()
-        },
+        ServerConfig::default()
+            .with_utf8(Some(false))
+            .with_stls(true),
         Text::new("ready").unwrap(),
         None,
     );
     drain(&mut s);
-    s.enqueue_input(b"UTF8\r\nSTLS\r\n").unwrap();
-    assert_eq!(s.next_event(), None);
+    s.enqueue_all(b"UTF8\r\nSTLS\r\n");
+    assert_eq!(s.next_event(), Ok(None));
     assert!(s.is_utf8());
     let out = String::from_utf8(drain(&mut s)).unwrap();
     assert!(out.starts_with("+OK"));
@@ -238,17 +223,13 @@ fn r6856_6_lang_examples() {
     .map(|(t, n)| (LanguageTag::new(*t).unwrap(), Text::new(*n).unwrap()))
     .collect();
     let mut s = Server::new(
-        ServerConfig {
-            languages,
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().with_languages(languages),
         Text::new("ready").unwrap(),
         None,
     );
     drain(&mut s);
-    s.enqueue_input(b"LANG MUL\r\nLANG\r\nLANG es\r\nLANG uga\r\n")
-        .unwrap();
-    assert_eq!(s.next_event(), None);
+    s.enqueue_all(b"LANG MUL\r\nLANG\r\nLANG es\r\nLANG uga\r\n");
+    assert_eq!(s.next_event(), Ok(None));
     let out = String::from_utf8(drain(&mut s)).unwrap();
     let expected = "-ERR invalid language MUL\r\n\
 +OK Language listing follows\r\n\

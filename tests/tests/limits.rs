@@ -9,24 +9,24 @@ use bytes::{Bytes, BytesMut};
 use pop3_proto::client::{Client, ClientConfig, ClientError, CommandError, Event, SendError};
 use pop3_proto::dot::{BodyDecoder, BodyPiece, DecoderConfig, DotError};
 use pop3_proto::framing::{FramingConfig, FramingError, LineFramer};
-use pop3_proto::server::{CloseReason, Refusal, Server, ServerConfig, ServerEvent};
+use pop3_proto::server::{Refusal, Server, ServerConfig, ServerError, ServerEvent};
 use pop3_proto::types::{
     Command, Extension, Keyword, MessageNumber, Param, Password, ResponseCode, Status, StatusLine,
     Text, UniqueId, Username,
 };
-use pop3_proto::Machine as _;
-use pop3_proto_tests::EnqueueAll as _;
+use pop3_proto::Machine;
+use pop3_proto_tests::MachineExt;
 
 // ----- helpers -----
 
 fn server(config: ServerConfig) -> Server {
     let mut s = Server::new(config, Text::new("ready").unwrap(), None);
-    s.take_output();
+    s.take_all();
     s
 }
 
 fn output(s: &mut Server) -> Vec<u8> {
-    s.take_output().concat()
+    s.take_all()
 }
 
 /// A client past the greeting, with pipelining allowed.
@@ -210,26 +210,23 @@ fn limit_command_values_255() {
 #[test]
 fn limit_server_command_line_255() {
     'cases: for (total, ok) in [(255usize, true), (256, false)] {
-        let mut s = server(ServerConfig {
-            max_command_line: 255,
-            ..ServerConfig::default()
-        });
-        s.enqueue_input(b"USER u\r\n").unwrap();
-        assert_eq!(s.next_event(), None);
+        let mut s = server(ServerConfig::default().with_max_command_line(255));
+        s.enqueue_all(b"USER u\r\n");
+        assert_eq!(s.next_event(), Ok(None));
         output(&mut s);
         // "PASS " + password + CRLF, `total` octets.
         let mut line = b"PASS ".to_vec();
         line.resize(total - 2, b'p');
         line.extend_from_slice(b"\r\nQUIT\r\n");
         for chunk in line.chunks(40) {
-            s.enqueue_input(chunk).unwrap();
+            s.enqueue_all(chunk);
             assert!(s.buffered_input() < 255 + 40);
-            if let Some(event) = s.next_event() {
+            if let Ok(Some(event)) = s.next_event() {
                 if ok {
                     assert!(matches!(event, ServerEvent::Login { .. }), "{event:?}");
                     continue 'cases;
                 }
-                assert!(matches!(event, ServerEvent::Closed { .. }), "{event:?}");
+                assert!(matches!(event, ServerEvent::Closed), "{event:?}");
             }
         }
         assert!(!ok, "PASS of {total} octets was not read");
@@ -242,24 +239,22 @@ fn limit_server_command_line_255() {
 /// than a command, up to this bound; past it the exchange fails with `-ERR`.
 #[test]
 fn limit_server_sasl_line() {
-    let config = ServerConfig {
-        sasl: vec![pop3_proto::types::Mechanism::new("PLAIN").unwrap()],
-        max_sasl_line: 1024,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default()
+        .with_sasl(vec![pop3_proto::types::Mechanism::new("PLAIN").unwrap()])
+        .with_max_sasl_line(1024);
     for (len, accepted) in [(1022usize, true), (1023, false)] {
         let mut s = server(config.clone());
-        s.enqueue_input(b"AUTH PLAIN\r\n").unwrap();
+        s.enqueue_all(b"AUTH PLAIN\r\n");
         assert!(matches!(
             s.next_event(),
-            Some(ServerEvent::AuthStart { .. })
+            Ok(Some(ServerEvent::AuthStart { .. }))
         ));
         s.auth_challenge(b"").unwrap();
         assert_eq!(output(&mut s), b"+ \r\n");
         // A line of `len` octets plus CRLF.
         let mut line = vec![b'A'; len];
         line.extend_from_slice(b"\r\n");
-        s.enqueue_input(&line).unwrap();
+        s.enqueue_all(&line);
         let _ = s.next_event();
         let out = output(&mut s);
         let too_long = out.windows(13).any(|w| w == b"line too long");
@@ -269,37 +264,41 @@ fn limit_server_sasl_line() {
 }
 
 /// `ServerConfig::max_buffered_input`: while the host answers a command, pipelined
-/// input waits in the buffer up to this bound; past it `enqueue_input` refuses the
-/// read (keeping none of it) until the host catches up.
+/// input waits in the buffer up to this bound; `enqueue_input` takes what fits
+/// and says how much, and takes nothing more until the host catches up.
 #[test]
 fn limit_server_buffered_input() {
-    let config = ServerConfig {
-        max_buffered_input: 1024,
-        max_sasl_line: 1024,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default()
+        .with_max_buffered_input(1024)
+        .with_max_sasl_line(1024);
     let mut s = server(config);
-    s.enqueue_input(b"USER u\r\nPASS p\r\n").unwrap();
-    assert!(matches!(s.next_event(), Some(ServerEvent::Login { .. })));
+    s.enqueue_all(b"USER u\r\nPASS p\r\n");
+    assert!(matches!(
+        s.next_event(),
+        Ok(Some(ServerEvent::Login { .. }))
+    ));
     // The host is busy; the client pipelines 6-octet commands.
     let mut queued = s.buffered_input();
     loop {
-        match s.enqueue_input(b"STAT\r\n") {
-            Ok(()) => queued += 6,
-            Err(full) => {
-                assert_eq!(full.limit, 1024);
-                assert_eq!(full.buffered, queued);
-                break;
-            }
-        }
+        let taken = s.enqueue_input(b"STAT\r\n");
+        queued += taken;
+        assert_eq!(s.buffered_input(), queued);
         assert!(s.buffered_input() <= 1024);
+        if taken < 6 {
+            break;
+        }
     }
-    assert!(queued > 1024 - 6 && queued <= 1024);
-    // The host answers: the queue drains and input is taken again.
+    assert_eq!(queued, 1024);
+    assert_eq!(s.input_room(), 0);
+    assert_eq!(s.enqueue_input(b"STAT\r\n"), 0);
+    // The host answers: the queue drains; the command cut at the bound waits for
+    // its rest, which is taken now.
     s.accept_login(Vec::new(), None).unwrap();
-    assert_eq!(s.next_event(), None);
+    assert_eq!(s.next_event(), Ok(None));
+    assert_eq!(s.buffered_input(), 1024 % 6);
+    s.enqueue_all(&b"STAT\r\n"[1024 % 6..]);
+    assert_eq!(s.next_event(), Ok(None));
     assert_eq!(s.buffered_input(), 0);
-    s.enqueue_input(b"STAT\r\n").unwrap();
 }
 
 /// `ServerConfig::max_pending_output`: a client that pipelines commands without
@@ -308,13 +307,13 @@ fn limit_server_buffered_input() {
 /// takes the output, then goes on where it stopped.
 #[test]
 fn limit_server_pending_output() {
-    let config = ServerConfig {
-        max_pending_output: 1000,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_max_pending_output(1000);
     let mut s = server(config);
-    s.enqueue_input(b"USER u\r\nPASS p\r\n").unwrap();
-    assert!(matches!(s.next_event(), Some(ServerEvent::Login { .. })));
+    s.enqueue_all(b"USER u\r\nPASS p\r\n");
+    assert!(matches!(
+        s.next_event(),
+        Ok(Some(ServerEvent::Login { .. }))
+    ));
     let drop: Vec<pop3_proto::server::MessageInfo> = (0..20)
         .map(|i| pop3_proto::server::MessageInfo {
             size: 1000 + i,
@@ -327,8 +326,8 @@ fn limit_server_pending_output() {
     for _ in 0..100 {
         commands.extend_from_slice(b"LIST\r\n");
     }
-    s.enqueue_input(&commands).unwrap();
-    assert_eq!(s.next_event(), None);
+    s.enqueue_all(&commands);
+    assert_eq!(s.next_event(), Ok(None));
     let held = s.output_len();
     assert!(held > 1000, "it stopped only past the bound");
     assert!(held < 1000 + 400, "at most one reply past it: {held}");
@@ -341,36 +340,34 @@ fn limit_server_pending_output() {
         if s.buffered_input() == 0 && out.is_empty() {
             break;
         }
-        assert_eq!(s.next_event(), None);
+        assert_eq!(s.next_event(), Ok(None));
         assert!(s.output_len() < 1000 + 400);
     }
     assert_eq!(replies, 100);
 }
 
 /// `ServerConfig::max_failed_logins`: the failure that reaches the bound ends the
-/// session (`Closed { TooManyFailures }`); commands after it are not read.
+/// session (`Err(TooManyFailures)`, on every later call); commands after it are
+/// not read.
 #[test]
 fn limit_failed_logins() {
-    let config = ServerConfig {
-        max_failed_logins: 2,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_max_failed_logins(2);
     let mut s = server(config);
-    s.enqueue_input(b"USER u\r\nPASS a\r\nUSER u\r\nPASS b\r\nUSER u\r\nPASS c\r\n")
-        .unwrap();
-    assert!(matches!(s.next_event(), Some(ServerEvent::Login { .. })));
+    s.enqueue_all(b"USER u\r\nPASS a\r\nUSER u\r\nPASS b\r\nUSER u\r\nPASS c\r\n");
+    assert!(matches!(
+        s.next_event(),
+        Ok(Some(ServerEvent::Login { .. }))
+    ));
     s.refuse_login(Refusal::bad_credentials()).unwrap();
     assert_eq!(s.failed_logins(), 1);
-    assert!(matches!(s.next_event(), Some(ServerEvent::Login { .. })));
+    assert!(matches!(
+        s.next_event(),
+        Ok(Some(ServerEvent::Login { .. }))
+    ));
     s.refuse_login(Refusal::bad_credentials()).unwrap();
     assert_eq!(s.failed_logins(), 2);
-    assert_eq!(
-        s.next_event(),
-        Some(ServerEvent::Closed {
-            reason: CloseReason::TooManyFailures
-        })
-    );
-    assert_eq!(s.next_event(), None);
+    assert_eq!(s.next_event(), Err(ServerError::TooManyFailures));
+    assert_eq!(s.next_event(), Err(ServerError::TooManyFailures));
     let out = output(&mut s);
     assert!(out.windows(4).filter(|w| w == b"-ERR").count() >= 2);
     // Two USERs answered; the third USER and PASS were never read.

@@ -4,8 +4,8 @@
 use pop3_proto::client::{Client, ClientConfig, ClientError, Event};
 use pop3_proto::server::{Server, ServerConfig, ServerEvent};
 use pop3_proto::types::{Command, Text};
-use pop3_proto::Machine as _;
-use pop3_proto_tests::EnqueueAll as _;
+use pop3_proto::Machine;
+use pop3_proto_tests::MachineExt;
 
 /// server target, "a 1-octet read refused ... deadlock": with `max_buffered_input`
 /// and `max_sasl_line` below `max_command_line`, a command line longer than the
@@ -14,25 +14,21 @@ use pop3_proto_tests::EnqueueAll as _;
 /// buffer now always holds at least one whole command line.
 #[test]
 fn fuzz_server_input_buffer_below_command_line_deadlock() {
-    let config = ServerConfig {
-        max_command_line: 255,
-        max_buffered_input: 100,
-        max_sasl_line: 100,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default()
+        .with_max_command_line(255)
+        .with_max_buffered_input(100)
+        .with_max_sasl_line(100);
     let mut server = Server::new(config, Text::new("ready").unwrap(), None);
-    server.take_output();
-    server.enqueue_input(b"USER u\r\n").unwrap();
-    assert_eq!(server.next_event(), None);
-    server.take_output();
+    server.take_all();
+    server.enqueue_all(b"USER u\r\n");
+    assert_eq!(server.next_event(), Ok(None));
+    server.take_all();
     let mut line = b"PASS ".to_vec();
     line.resize(253, b'p');
     line.extend_from_slice(b"\r\n");
     for chunk in line.chunks(10) {
-        server
-            .enqueue_input(chunk)
-            .expect("a line within max_command_line always fits");
-        if let Some(event) = server.next_event() {
+        server.enqueue_all(chunk);
+        if let Ok(Some(event)) = server.next_event() {
             assert!(matches!(event, ServerEvent::Login { .. }), "{event:?}");
             return;
         }
@@ -89,12 +85,10 @@ fn fuzz_client_stls_injection_same_events_in_any_split() {
 fn fuzz_server_config_texts_over_512_octets() {
     use pop3_proto::types::{LanguageRange, LanguageTag};
     let long = Text::new(vec![b'z'; 600]).unwrap();
-    let config = ServerConfig {
-        signoff: long.clone(),
-        implementation: Some(long.clone()),
-        languages: vec![(LanguageTag::new("en").unwrap(), long.clone())],
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default()
+        .with_signoff(long.clone())
+        .with_implementation(Some(long.clone()))
+        .with_languages(vec![(LanguageTag::new("en").unwrap(), long.clone())]);
     let lines_fit = |out: &[u8]| {
         for line in out.split_inclusive(|&b| b == b'\n') {
             assert!(line.len() <= 512, "a line of {} octets", line.len());
@@ -109,17 +103,23 @@ fn fuzz_server_config_texts_over_512_octets() {
     let mut input = cmd(Command::Capa);
     input.extend(cmd(Command::Lang(Some(LanguageRange::new("en").unwrap()))));
     input.extend(cmd(Command::Quit));
-    s.enqueue_input(&input).unwrap();
-    assert!(matches!(s.next_event(), Some(ServerEvent::Closed { .. })));
-    let out = s.take_output().concat();
+    s.enqueue_all(&input);
+    assert!(matches!(s.next_event(), Ok(Some(ServerEvent::Closed))));
+    let out = s.take_all();
     lines_fit(&out);
     assert!(out.ends_with(b"zzz\r\n"));
     // QUIT after UPDATE.
     let mut s = Server::new(config, Text::new("ready").unwrap(), None);
-    s.enqueue_input(b"USER u\r\nPASS p\r\nQUIT\r\n").unwrap();
-    assert!(matches!(s.next_event(), Some(ServerEvent::Login { .. })));
+    s.enqueue_all(b"USER u\r\nPASS p\r\nQUIT\r\n");
+    assert!(matches!(
+        s.next_event(),
+        Ok(Some(ServerEvent::Login { .. }))
+    ));
     s.accept_login(Vec::new(), None).unwrap();
-    assert!(matches!(s.next_event(), Some(ServerEvent::Update { .. })));
+    assert!(matches!(
+        s.next_event(),
+        Ok(Some(ServerEvent::Update { .. }))
+    ));
     s.update_done(Ok(())).unwrap();
-    lines_fit(&s.take_output().concat());
+    lines_fit(&s.take_all());
 }

@@ -8,8 +8,9 @@
 //!   PASS after it fails without the host seeing either.
 
 use bytes::Bytes;
-use pop3_proto::server::{CloseReason, Phase, Server, ServerConfig, ServerEvent};
+use pop3_proto::server::{Phase, Server, ServerConfig, ServerError};
 use pop3_proto::types::{Mechanism, Text};
+use pop3_proto_tests::MachineExt;
 use pop3_proto_tests::MemoryHost;
 
 fn host() -> MemoryHost {
@@ -31,7 +32,7 @@ fn host() -> MemoryHost {
 
 fn server(config: ServerConfig) -> Server {
     let mut server = Server::new(config, Text::new("ready").unwrap(), None);
-    server.take_output();
+    server.take_all();
     server
 }
 
@@ -95,10 +96,7 @@ fn e5_lone_cr_is_content() {
 /// be sent with CRLF in 255 octets: refused for that.)
 #[test]
 fn r2449_1_limit_counts_the_bare_lf() {
-    let config = ServerConfig {
-        max_command_line: 255,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_max_command_line(255);
     let line = |total: usize, end: &[u8]| {
         let mut line = b"PASS ".to_vec();
         line.extend(std::iter::repeat_n(b'a', total - 5 - end.len()));
@@ -125,18 +123,12 @@ fn r2449_1_limit_counts_the_bare_lf() {
 /// R5034: a SASL response line may end in LF too.
 #[test]
 fn r5034_sasl_response_line_ended_by_lf() {
-    let config = ServerConfig {
-        sasl: vec![Mechanism::new("PLAIN").unwrap()],
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_sasl(vec![Mechanism::new("PLAIN").unwrap()]);
     let (out, phase) = run(config, b"AUTH PLAIN\n\0mrose\0tanstaaf");
     // The response is not complete yet: only the empty challenge so far.
     assert_eq!(out, "+ \r\n");
     assert_eq!(phase, Phase::Authorization);
-    let config = ServerConfig {
-        sasl: vec![Mechanism::new("PLAIN").unwrap()],
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_sasl(vec![Mechanism::new("PLAIN").unwrap()]);
     let (out, phase) = run(config, b"AUTH PLAIN\nAG1yb3NlAHRhbnN0YWFm\nSTAT\n");
     assert_eq!(phase, Phase::Transaction, "{out}");
     assert!(out.starts_with("+ \r\n+OK"), "{out}");
@@ -147,10 +139,7 @@ fn r5034_sasl_response_line_ended_by_lf() {
 /// session goes on at the next line.
 #[test]
 fn e5_strict_option_refuses_bare_lf() {
-    let strict = ServerConfig {
-        allow_bare_lf: false,
-        ..ServerConfig::default()
-    };
+    let strict = ServerConfig::default().with_allow_bare_lf(false);
     let (out, phase) = run(strict, b"USER mrose\nUSER mrose\r\nPASS tanstaaf\r\n");
     let lines: Vec<&str> = out.split_terminator("\r\n").collect();
     assert!(lines[0].starts_with("-ERR"), "{out}");
@@ -180,10 +169,7 @@ fn e27_runs_of_spaces_by_default_strict_option() {
         out.ends_with("+OK 1 22\r\n+OK 1 22\r\n+OK 22 octets\r\nSubject: two\r\n\r\nmore\r\n.\r\n"),
         "{out}"
     );
-    let strict = ServerConfig {
-        lenient_spaces: false,
-        ..ServerConfig::default()
-    };
+    let strict = ServerConfig::default().with_lenient_spaces(false);
     let (out, _) = run(strict, input);
     let lines: Vec<&str> = out.split_terminator("\r\n").collect();
     assert_eq!(lines.len(), 5, "{out}");
@@ -231,21 +217,14 @@ fn r1939_25_impossible_user_names_fail_at_pass() {
         &mut server,
         b"USER a b\r\nPASS x\r\nUSER a b\r\nPASS x\r\nUSER a b\r\nPASS x\r\n",
     );
-    assert!(
-        driven.events.iter().any(|e| matches!(
-            e,
-            ServerEvent::Closed {
-                reason: CloseReason::TooManyFailures
-            }
-        )),
+    assert_eq!(
+        driven.end,
+        Some(ServerError::TooManyFailures),
         "{:?}",
         driven.events
     );
     // With check_user the host reveals names anyway: the syntax error is the answer.
-    let config = ServerConfig {
-        check_user: true,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_check_user(true);
     let (out, _) = run(config, b"USER a b\r\n");
     assert!(out.starts_with("-ERR"), "{out}");
     // USER without a name is still a syntax error.

@@ -1,12 +1,14 @@
 //! Input handling of the server machine: pipelining in order (R2449-17), the
 //! bounded input buffer while the host is busy, the output bound, over-long
 //! lines (E-14), STLS injection (IMPL-13, CVE-2011-0411) and chunk
-//! independence (DESIGN.md §4 invariant 2).
+//! independence (the same events and bytes whatever the split).
 
 use bytes::Bytes;
 use pop3_proto::client::{ClientConfig, Event};
 use pop3_proto::server::{MessageInfo, Phase, Server, ServerConfig, ServerEvent};
 use pop3_proto::types::{Command, MessageNumber, Password, Text, UniqueId, Username};
+use pop3_proto::{Machine, StartTls};
+use pop3_proto_tests::MachineExt;
 use pop3_proto_tests::{MemoryHost, Pair, TV1_MSG1};
 
 fn text(s: &str) -> Text {
@@ -19,7 +21,7 @@ fn n(x: u32) -> MessageNumber {
 
 fn logged_in(config: ServerConfig, host: &mut MemoryHost) -> Server {
     let mut server = Server::new(config, text("ready"), None);
-    server.take_output();
+    server.take_all();
     host.drive(&mut server, b"USER mrose\r\nPASS tanstaaf\r\n");
     assert_eq!(server.phase(), Phase::Transaction);
     server
@@ -61,10 +63,7 @@ fn r2449_17_ten_thousand_pipelined_commands_answered_in_order() {
 #[test]
 fn r2449_17_ten_thousand_pipelined_commands_against_the_client() {
     let client = ClientConfig::default().with_max_in_flight(20_000);
-    let server = ServerConfig {
-        max_buffered_input: 1 << 20,
-        ..ServerConfig::default()
-    };
+    let server = ServerConfig::default().with_max_buffered_input(1 << 20);
     let mut pair = Pair::new(client, server, "ready", MemoryHost::tv1());
     pair.run();
     pair.client.send(Command::Capa).unwrap();
@@ -128,16 +127,16 @@ fn e14_one_mib_command_line_refused_with_bounded_memory() {
     let mut output = Vec::new();
     let mut peak = 0;
     for chunk in line.chunks(4096) {
-        server.enqueue_input(chunk).unwrap();
+        server.enqueue_all(chunk);
         peak = peak.max(server.buffered_input());
-        assert_eq!(server.next_event(), None);
+        assert_eq!(server.next_event(), Ok(None));
         // Whatever was read of the long line is dropped as it arrives.
         assert!(
             server.buffered_input() <= limit,
             "{}",
             server.buffered_input()
         );
-        output.extend(server.take_output().concat());
+        output.extend(server.take_all());
     }
     assert!(peak <= 4096 + limit);
     assert_eq!(
@@ -153,12 +152,9 @@ fn e14_one_mib_command_line_refused_with_bounded_memory() {
 fn r2449_1_a_255_octet_command_is_accepted_and_256_refused() {
     let mut host = MemoryHost::tv1();
     // RFC 2449's minimum as the configured limit (the default reads 512).
-    let config = ServerConfig {
-        max_command_line: 255,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_max_command_line(255);
     let mut server = Server::new(config, text("ready"), None);
-    server.take_output();
+    server.take_all();
     let password = "p".repeat(248);
     let line = format!("USER mrose\r\nPASS {password}\r\n");
     assert_eq!(format!("PASS {password}\r\n").len(), 255);
@@ -185,36 +181,43 @@ fn input_full_while_the_host_is_busy_then_everything_runs_in_order() {
     let mut host = MemoryHost::tv1();
     let mut server = logged_in(ServerConfig::default(), &mut host);
     let bound = server.config().max_buffered_input;
-    server.enqueue_input(b"RETR 1\r\n").unwrap();
+    server.enqueue_all(b"RETR 1\r\n");
     assert!(matches!(
         server.next_event(),
-        Some(ServerEvent::Retrieve { .. })
+        Ok(Some(ServerEvent::Retrieve { .. }))
     ));
     // The host is reading message 1; the client keeps pipelining.
     let mut queued = 0usize;
-    let full = loop {
-        match server.enqueue_input(b"NOOP\r\n") {
-            Ok(()) => queued += 1,
-            Err(full) => break full,
+    let partial = loop {
+        let taken = server.enqueue_input(b"NOOP\r\n");
+        if taken < 6 {
+            // The bound: what fits is taken, the rest is left to the host.
+            break taken;
         }
-        assert_eq!(server.next_event(), None);
+        queued += 1;
+        assert_eq!(server.next_event(), Ok(None));
     };
-    assert_eq!(full.limit, bound);
-    assert!(server.buffered_input() <= bound);
-    assert_eq!(server.buffered_input(), queued * 6);
-    assert!(server.input_room() < 6);
+    assert_eq!(server.buffered_input(), bound);
+    assert_eq!(server.buffered_input(), queued * 6 + partial);
+    assert_eq!(server.input_room(), 0);
+    assert_eq!(server.enqueue_input(b"NOOP\r\n"), 0);
     server.send_message(Bytes::from_static(TV1_MSG1)).unwrap();
-    assert_eq!(server.next_event(), None);
-    let out = server.take_output().concat();
+    assert_eq!(server.next_event(), Ok(None));
+    let out = server.take_all();
     let mut expected = b"+OK 120 octets\r\n".to_vec();
     expected.extend_from_slice(TV1_MSG1);
     expected.extend_from_slice(b".\r\n");
     expected.extend_from_slice(&b"+OK\r\n".repeat(queued));
     assert!(out == expected);
+    // The command cut at the bound waits for its rest.
+    assert_eq!(server.buffered_input(), partial);
+    server.enqueue_all(&b"NOOP\r\n"[partial..]);
+    assert_eq!(server.next_event(), Ok(None));
+    assert_eq!(server.take_all(), b"+OK\r\n");
     assert_eq!(server.buffered_input(), 0);
-    server.enqueue_input(b"STAT\r\n").unwrap();
-    assert_eq!(server.next_event(), None);
-    assert_eq!(server.take_output().concat(), b"+OK 2 320\r\n");
+    server.enqueue_all(b"STAT\r\n");
+    assert_eq!(server.next_event(), Ok(None));
+    assert_eq!(server.take_all(), b"+OK 2 320\r\n");
 }
 
 #[test]
@@ -224,32 +227,29 @@ fn pending_output_bound_stops_reading_commands_until_written() {
         .map(|i| (Bytes::from_static(b"x\r\n"), format!("u{i}")))
         .collect();
     let mut host = MemoryHost::new("mrose", "tanstaaf", messages);
-    let config = ServerConfig {
-        max_pending_output: 64 * 1024,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_max_pending_output(64 * 1024);
     let mut server = logged_in(config, &mut host);
     let one_reply = {
-        server.enqueue_input(b"LIST\r\n").unwrap();
-        assert_eq!(server.next_event(), None);
-        server.take_output().concat()
+        server.enqueue_all(b"LIST\r\n");
+        assert_eq!(server.next_event(), Ok(None));
+        server.take_all()
     };
     assert!(one_reply.len() > 10_000);
     let commands = b"LIST\r\n".repeat(1000);
-    server.enqueue_input(&commands).unwrap();
-    assert_eq!(server.next_event(), None);
+    server.enqueue_all(&commands);
+    assert_eq!(server.next_event(), Ok(None));
     // Stopped at the bound, with one reply of slack, the rest still buffered.
     assert!(server.output_len() <= 64 * 1024 + one_reply.len());
     assert!(server.buffered_input() > 0);
     let mut total = 0;
     let mut rounds = 0;
     loop {
-        assert_eq!(server.next_event(), None);
-        let out = server.take_output();
+        assert_eq!(server.next_event(), Ok(None));
+        let out = server.take_all();
         if out.is_empty() {
             break;
         }
-        total += out.iter().map(Bytes::len).sum::<usize>();
+        total += out.len();
         rounds += 1;
     }
     assert_eq!(total, one_reply.len() * 1000);
@@ -258,63 +258,54 @@ fn pending_output_bound_stops_reading_commands_until_written() {
 
 #[test]
 fn impl13_stls_injection_is_discarded_never_run_cve_2011_0411() {
-    let config = ServerConfig {
-        stls: true,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_stls(true);
     let mut server = Server::new(config, text("ready"), None);
-    server.take_output();
+    server.take_all();
     let injected: &[u8] = b"USER mrose\r\nPASS tanstaaf\r\nDELE 1\r\nQUIT\r\n";
     let mut input = b"STLS\r\n".to_vec();
     input.extend_from_slice(injected);
-    server.enqueue_input(&input).unwrap();
+    server.enqueue_all(&input);
     assert_eq!(
         server.next_event(),
-        Some(ServerEvent::StartTls {
+        Ok(Some(ServerEvent::StartTls {
             discarded: injected.len()
-        })
+        }))
     );
-    assert_eq!(server.next_event(), None);
+    assert_eq!(server.next_event(), Ok(None));
     assert_eq!(server.phase(), Phase::TlsHandshake);
     // Plaintext arriving before the handshake is done is not kept either.
-    server.enqueue_input(b"USER mallory\r\n").unwrap();
+    server.enqueue_all(b"USER mallory\r\n");
     assert_eq!(
         server.discarded_input(),
         (injected.len() + b"USER mallory\r\n".len()) as u64
     );
     server.tls_established();
-    assert_eq!(server.next_event(), None);
-    assert_eq!(
-        server.take_output().concat(),
-        b"+OK Begin TLS negotiation\r\n"
-    );
+    assert_eq!(server.next_event(), Ok(None));
+    assert_eq!(server.take_all(), b"+OK Begin TLS negotiation\r\n");
     assert_eq!(server.pending_user(), None);
     // Under TLS the session starts clean.
-    server.enqueue_input(b"CAPA\r\n").unwrap();
-    assert_eq!(server.next_event(), None);
-    let capa = server.take_output().concat();
+    server.enqueue_all(b"CAPA\r\n");
+    assert_eq!(server.next_event(), Ok(None));
+    let capa = server.take_all();
     assert!(capa.starts_with(b"+OK Capability list follows\r\n"));
     assert!(!capa.windows(6).any(|w| w == b"\r\nSTLS"));
 }
 
 #[test]
 fn impl13_a_partial_line_before_stls_is_not_joined_to_later_input() {
-    let config = ServerConfig {
-        stls: true,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_stls(true);
     let mut server = Server::new(config, text("ready"), None);
-    server.take_output();
-    server.enqueue_input(b"STLS\r\nUSER mr").unwrap();
+    server.take_all();
+    server.enqueue_all(b"STLS\r\nUSER mr");
     assert!(matches!(
         server.next_event(),
-        Some(ServerEvent::StartTls { discarded: 7 })
+        Ok(Some(ServerEvent::StartTls { discarded: 7 }))
     ));
     server.tls_established();
-    server.enqueue_input(b"ose\r\n").unwrap();
-    assert_eq!(server.next_event(), None);
+    server.enqueue_all(b"ose\r\n");
+    assert_eq!(server.next_event(), Ok(None));
     assert_eq!(
-        server.take_output().concat(),
+        server.take_all(),
         b"+OK Begin TLS negotiation\r\n-ERR unknown command\r\n"
     );
     assert_eq!(server.pending_user(), None);
@@ -333,10 +324,7 @@ fn rich_session() -> Vec<u8> {
 }
 
 fn chunk_config() -> ServerConfig {
-    ServerConfig {
-        sasl: vec![pop3_proto::types::Mechanism::new("PLAIN").unwrap()],
-        ..ServerConfig::default()
-    }
+    ServerConfig::default().with_sasl(vec![pop3_proto::types::Mechanism::new("PLAIN").unwrap()])
 }
 
 #[test]
@@ -424,15 +412,13 @@ fn chunk_independence_pair_byte_at_a_time_session() {
 #[test]
 fn machine_answers_list_from_a_listing_of_many_messages() {
     let mut server = Server::new(ServerConfig::default(), text("ready"), None);
-    server.take_output();
-    server
-        .enqueue_input(
-            b"USER a\r\nPASS b\r\nSTAT\r\nDELE 100000\r\nSTAT\r\nLIST 100000\r\nLIST 100001\r\n",
-        )
-        .unwrap();
+    server.take_all();
+    server.enqueue_all(
+        b"USER a\r\nPASS b\r\nSTAT\r\nDELE 100000\r\nSTAT\r\nLIST 100000\r\nLIST 100001\r\n",
+    );
     assert!(matches!(
         server.next_event(),
-        Some(ServerEvent::Login { .. })
+        Ok(Some(ServerEvent::Login { .. }))
     ));
     let listing = (0..100_000u32)
         .map(|i| MessageInfo {
@@ -441,11 +427,79 @@ fn machine_answers_list_from_a_listing_of_many_messages() {
         })
         .collect();
     server.accept_login(listing, None).unwrap();
-    assert_eq!(server.next_event(), None);
+    assert_eq!(server.next_event(), Ok(None));
     let total: u64 = (1..=100_000u64).sum();
-    let out = String::from_utf8(server.take_output().concat()).unwrap();
+    let out = String::from_utf8(server.take_all()).unwrap();
     assert!(out.ends_with(&format!(
         "+OK 100000 {total}\r\n+OK message 100000 deleted\r\n+OK 99999 {}\r\n-ERR message 100000 already deleted\r\n-ERR no such message, only 100000 messages in maildrop\r\n",
         total - 100_000
     )), "{out}");
+}
+
+/// A read larger than `input_room` is taken in part (never refused whole); the
+/// rest, fed once the machine has worked, gives exactly what the same bytes give
+/// fed one octet at a time.
+#[test]
+fn a_chunk_larger_than_the_room_is_taken_in_part_and_the_rest_later_same_result() {
+    let (one_block, _) = block();
+    let commands = one_block.repeat(100);
+    let config = ServerConfig::default()
+        .with_max_buffered_input(1000)
+        .with_max_sasl_line(1000);
+
+    let mut host = MemoryHost::tv1();
+    let mut server = logged_in(config.clone(), &mut host);
+    let mut output = Vec::new();
+    let mut events = Vec::new();
+    let mut rest: &[u8] = &commands;
+    let mut partial_takes = 0;
+    while !rest.is_empty() {
+        let room = server.input_room();
+        let taken = server.enqueue_input(rest);
+        assert_eq!(taken, room.min(rest.len()), "takes what fits");
+        if taken < rest.len() {
+            partial_takes += 1;
+        }
+        rest = &rest[taken..];
+        while let Some(event) = server.next_event().unwrap() {
+            host.handle(&mut server, &event);
+            events.push(event);
+        }
+        output.extend(server.take_all());
+    }
+    assert!(partial_takes > 1, "the chunk was larger than the room");
+
+    let mut reference_host = MemoryHost::tv1();
+    let mut reference = logged_in(config, &mut reference_host);
+    let driven = reference_host.drive_chunked(&mut reference, &commands, 1);
+    assert!(output == driven.output, "the same bytes out");
+    assert_eq!(events, driven.events);
+}
+
+/// `enqueue_buf` takes from the front of the host's buffer what fits and leaves
+/// the rest there; all of it when it fits, without a copy.
+#[test]
+fn enqueue_buf_takes_what_fits_and_leaves_the_rest() {
+    let config = ServerConfig::default()
+        .with_max_buffered_input(600)
+        .with_max_sasl_line(600);
+    let mut host = MemoryHost::tv1();
+    let mut server = logged_in(config, &mut host);
+    server.enqueue_all(b"RETR 1\r\n");
+    assert!(matches!(
+        server.next_event(),
+        Ok(Some(ServerEvent::Retrieve { .. }))
+    ));
+    // The host is busy: 1,200 octets of NOOPs wait.
+    let mut buf = bytes::BytesMut::from(&b"NOOP\r\n".repeat(200)[..]);
+    server.enqueue_buf(&mut buf);
+    assert_eq!(server.buffered_input(), 600);
+    assert_eq!(buf.len(), 600);
+    server.send_message(Bytes::from_static(TV1_MSG1)).unwrap();
+    assert_eq!(server.next_event(), Ok(None));
+    server.enqueue_buf(&mut buf);
+    assert!(buf.is_empty());
+    assert_eq!(server.next_event(), Ok(None));
+    let out = server.take_all();
+    assert!(out.ends_with(&b"+OK\r\n".repeat(200)));
 }

@@ -1,10 +1,12 @@
-//! No input makes the server machine panic, loop or grow past its bounds
-//! (DESIGN.md §4 invariant 1), whatever the split (invariant 2); secrets stay
-//! out of `Debug` (invariant 6); the greeting stays within 512 octets (R1939-9).
+//! No input makes the server machine panic, loop or grow past its bounds,
+//! whatever the split; secrets stay out of `Debug`; the greeting stays within
+//! 512 octets (R1939-9).
 
 use pop3_proto::apop::Timestamp;
 use pop3_proto::server::{Phase, Server, ServerConfig, ServerEvent};
 use pop3_proto::types::{Mechanism, Text};
+use pop3_proto::Machine;
+use pop3_proto_tests::MachineExt;
 use pop3_proto_tests::MemoryHost;
 use proptest::prelude::*;
 
@@ -47,26 +49,26 @@ fn fragment() -> impl Strategy<Value = Vec<u8>> {
 }
 
 fn config(variant: u8) -> ServerConfig {
-    ServerConfig {
-        apop: true,
-        stls: variant & 1 != 0,
-        cleartext_requires_tls: variant & 2 != 0,
-        check_user: variant & 4 != 0,
-        allow_bare_lf: variant & 8 != 0,
-        lenient_spaces: variant & 16 != 0,
-        lf_to_crlf: variant & 32 != 0,
-        extensions: variant & 64 != 0,
-        max_failed_logins: u32::from(variant % 5),
-        max_sasl_line: 1024,
-        max_buffered_input: 4096,
-        max_pending_output: 2048,
-        sasl: ["PLAIN", "CRAM-MD5"]
-            .iter()
-            .map(|m| Mechanism::new(*m).unwrap())
-            .collect(),
-        utf8: Some(true),
-        ..ServerConfig::default()
-    }
+    ServerConfig::default()
+        .with_apop(true)
+        .with_stls(variant & 1 != 0)
+        .with_cleartext_requires_tls(variant & 2 != 0)
+        .with_check_user(variant & 4 != 0)
+        .with_allow_bare_lf(variant & 8 != 0)
+        .with_lenient_spaces(variant & 16 != 0)
+        .with_lf_to_crlf(variant & 32 != 0)
+        .with_extensions(variant & 64 != 0)
+        .with_max_failed_logins(u32::from(variant % 5))
+        .with_max_sasl_line(1024)
+        .with_max_buffered_input(4096)
+        .with_max_pending_output(2048)
+        .with_sasl(
+            ["PLAIN", "CRAM-MD5"]
+                .iter()
+                .map(|m| Mechanism::new(*m).unwrap())
+                .collect(),
+        )
+        .with_utf8(Some(true))
 }
 
 proptest! {
@@ -105,13 +107,13 @@ proptest! {
         // Whatever state it is in, the host can end it, and never with an UPDATE.
         let phase = server.phase();
         match ends {
-            0 => server.connection_lost(),
+            0 => server.enqueue_eof(),
             1 => server.timeout(),
             2 => server.abort(),
             _ => {}
         }
         let mut events = Vec::new();
-        while let Some(e) = server.next_event() {
+        while let Ok(Some(e)) = server.next_event() {
             events.push(e);
             prop_assert!(events.len() < 3);
         }
@@ -126,26 +128,19 @@ proptest! {
 #[test]
 fn secrets_stay_out_of_debug() {
     let mut server = Server::new(
-        ServerConfig {
-            sasl: vec![Mechanism::new("PLAIN").unwrap()],
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().with_sasl(vec![Mechanism::new("PLAIN").unwrap()]),
         Text::new("ready").unwrap(),
         None,
     );
-    server
-        .enqueue_input(b"USER mrose\r\nPASS tanstaaf\r\n")
-        .unwrap();
-    let login = server.next_event().unwrap();
+    server.enqueue_all(b"USER mrose\r\nPASS tanstaaf\r\n");
+    let login = server.next_event().unwrap().unwrap();
     let shown = format!("{login:?} {server:?}");
     assert!(!shown.contains("tanstaaf"), "{shown}");
     server
         .refuse_login(pop3_proto::server::Refusal::bad_credentials())
         .unwrap();
-    server
-        .enqueue_input(b"AUTH PLAIN AG1yb3NlAHRhbnN0YWFm\r\n")
-        .unwrap();
-    let auth = server.next_event().unwrap();
+    server.enqueue_all(b"AUTH PLAIN AG1yb3NlAHRhbnN0YWFm\r\n");
+    let auth = server.next_event().unwrap().unwrap();
     let shown = format!("{auth:?} {server:?}");
     assert!(
         !shown.contains("tanstaaf") && !shown.contains("mrose\\0"),
@@ -157,18 +152,13 @@ fn secrets_stay_out_of_debug() {
 fn r1939_9_greeting_stays_within_512_octets() {
     let long = Text::new("g".repeat(2000)).unwrap();
     let ts = Timestamp::new(1896, 697170952, "dbc.mtview.ca.us").unwrap();
-    let config = ServerConfig {
-        apop: true,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_apop(true);
     let mut server = Server::new(config.clone(), long.clone(), Some(ts.clone()));
-    let greeting: Vec<u8> = server.take_output().concat();
+    let greeting: Vec<u8> = server.take_all();
     assert_eq!(greeting.len(), 512);
     // The timestamp is kept whole, so APOP still works.
     assert!(greeting.ends_with(format!(" {}\r\n", ts.as_str()).as_bytes()));
     assert_eq!(server.timestamp(), Some(&ts));
-    let short = Server::new(config, Text::new("hi").unwrap(), Some(ts))
-        .take_output()
-        .concat();
+    let short = Server::new(config, Text::new("hi").unwrap(), Some(ts)).take_all();
     assert_eq!(short, b"+OK hi <1896.697170952@dbc.mtview.ca.us>\r\n");
 }

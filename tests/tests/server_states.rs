@@ -1,4 +1,4 @@
-//! The server machine's states (SPEC.md §2): the validity matrix of §2.2 run
+//! The server machine's states (RFC 1939 §3-§6): the validity matrix of commands run
 //! command by command in every state (IMPL-3), QUIT in each state and the ends
 //! that remove nothing (R1939-21), the failed-login limit, the cleartext policy
 //! (R2595-8, R8314-5), APOP and AUTH.
@@ -8,11 +8,13 @@ use pop3_proto::client::{ClientConfig, Event};
 use pop3_proto::sasl;
 use pop3_proto::secret::Secret;
 use pop3_proto::server::{
-    CloseReason, MessageInfo, Phase, Refusal, Server, ServerConfig, ServerEvent,
+    MessageInfo, Phase, Refusal, Server, ServerConfig, ServerError, ServerEvent,
 };
 use pop3_proto::types::{
     Command, Expire, LanguageTag, Mechanism, MessageNumber, Password, Text, UniqueId, Username,
 };
+use pop3_proto::{Machine, StartTls};
+use pop3_proto_tests::MachineExt;
 use pop3_proto_tests::{Driven, MemoryHost, Pair, TV1_TIMESTAMP};
 
 fn text(s: &str) -> Text {
@@ -23,28 +25,26 @@ fn mechs(names: &[&str]) -> Vec<Mechanism> {
     names.iter().map(|m| Mechanism::new(*m).unwrap()).collect()
 }
 
-/// Everything on, so that every command of §2.2 is implemented and only the
+/// Everything on, so that every command of the matrix is implemented and only the
 /// state decides; no failed-login limit, so failures do not end the session.
 fn full_config() -> ServerConfig {
-    ServerConfig {
-        apop: true,
-        stls: true,
-        utf8: Some(false),
-        languages: vec![(LanguageTag::new("en").unwrap(), text("English"))],
-        sasl: mechs(&["PLAIN", "CRAM-MD5"]),
-        max_failed_logins: 0,
-        signoff: text("dewey POP3 server signing off"),
+    ServerConfig::default()
+        .with_apop(true)
+        .with_stls(true)
+        .with_utf8(Some(false))
+        .with_languages(vec![(LanguageTag::new("en").unwrap(), text("English"))])
+        .with_sasl(mechs(&["PLAIN", "CRAM-MD5"]))
+        .with_max_failed_logins(0)
+        .with_signoff(text("dewey POP3 server signing off"))
         // The state tables below read commands strictly (R1939-2: one space
         // between tokens); the lenient default has tests of its own.
-        lenient_spaces: false,
-        ..ServerConfig::default()
-    }
+        .with_lenient_spaces(false)
 }
 
 fn server(config: ServerConfig) -> Server {
     let ts = Timestamp::parse(TV1_TIMESTAMP.as_bytes()).ok();
     let mut server = Server::new(config, text("POP3 server ready"), ts);
-    server.take_output();
+    server.take_all();
     server
 }
 
@@ -104,7 +104,7 @@ fn snapshot(s: &Server) -> Snapshot {
     }
 }
 
-/// Commands of SPEC.md §2.2 not valid in `state` (R1939-22, IMPL-4, R5034-4,
+/// Commands of the matrix not valid in `state` (R1939-22, IMPL-4, R5034-4,
 /// R1082-2), and malformed or unknown lines (E-13), which are refused in every
 /// state.
 fn refused_in(state: State) -> Vec<&'static [u8]> {
@@ -313,11 +313,16 @@ fn e18_pass_without_user_and_after_failed_pass() {
 
 // ----- QUIT in each state, and the ends that remove nothing -----
 
-fn closed_reason(events: &[ServerEvent]) -> Option<CloseReason> {
-    events.iter().find_map(|e| match e {
-        ServerEvent::Closed { reason } => Some(*reason),
-        _ => None,
-    })
+/// How the session ended: `Ok` for QUIT (the `Closed` event), or the error
+/// `next_event` gave.
+fn ended(out: &Driven) -> Option<Result<(), ServerError>> {
+    if let Some(error) = out.end {
+        return Some(Err(error));
+    }
+    out.events
+        .iter()
+        .any(|e| matches!(e, ServerEvent::Closed))
+        .then_some(Ok(()))
 }
 
 fn has_update(events: &[ServerEvent]) -> bool {
@@ -333,7 +338,7 @@ fn r1939_21_quit_in_authorization_removes_nothing() {
         let out = host.drive(&mut server, b"QUIT\r\nDELE 1\r\n");
         assert_eq!(out.text(), "+OK dewey POP3 server signing off\r\n");
         assert!(!has_update(&out.events), "{state:?}");
-        assert_eq!(closed_reason(&out.events), Some(CloseReason::Quit));
+        assert_eq!(ended(&out), Some(Ok(())));
         assert_eq!(server.phase(), Phase::Closed);
         assert!(host.removed.is_empty());
     }
@@ -357,7 +362,7 @@ fn r1939_23_quit_in_transaction_updates_the_marked_messages_only() {
         .collect();
     assert_eq!(updates, vec![vec![MessageNumber::new(1).unwrap()]]);
     assert_eq!(host.removed, vec![("mrose".to_string(), 0)]);
-    assert_eq!(closed_reason(&out.events), Some(CloseReason::Quit));
+    assert_eq!(ended(&out), Some(Ok(())));
     // The NOOP after QUIT was never run.
     assert!(server.discarded_input() >= 6);
 }
@@ -371,7 +376,7 @@ fn r1939_23_update_failure_gives_err_sys_temp() {
         out.text(),
         "-ERR [SYS/TEMP] some deleted messages not removed\r\n"
     );
-    assert_eq!(closed_reason(&out.events), Some(CloseReason::Quit));
+    assert_eq!(ended(&out), Some(Ok(())));
     assert!(host.removed.is_empty());
     assert!(host.locked.is_empty());
 }
@@ -380,16 +385,13 @@ fn r1939_23_update_failure_gives_err_sys_temp() {
 fn r1939_21_connection_lost_in_transaction_removes_nothing() {
     let (mut server, mut host) = in_state(State::Transaction);
     assert_eq!(server.deleted_messages().len(), 1);
-    server.connection_lost();
+    server.enqueue_eof();
     let out = host.drive(&mut server, b"QUIT\r\n");
     assert!(out.output.is_empty(), "{:?}", out.text());
     assert!(!has_update(&out.events));
-    assert_eq!(
-        closed_reason(&out.events),
-        Some(CloseReason::ConnectionLost)
-    );
+    assert_eq!(ended(&out), Some(Err(ServerError::ConnectionLost)));
     assert!(host.removed.is_empty());
-    // The lock is released on Closed.
+    // The lock is released when the session ends.
     assert!(host.locked.is_empty());
 }
 
@@ -401,11 +403,12 @@ fn r1939_16_timeout_closes_without_reply_or_update() {
         let out = host.drive(&mut server, b"");
         assert!(out.output.is_empty(), "{state:?}: {:?}", out.text());
         assert!(!has_update(&out.events));
-        assert_eq!(closed_reason(&out.events), Some(CloseReason::Timeout));
-        // Only one Closed, and later calls change nothing.
+        assert_eq!(ended(&out), Some(Err(ServerError::Timeout)));
+        // The same error on every later call, and later calls change nothing.
         server.timeout();
-        server.connection_lost();
-        assert_eq!(server.next_event(), None);
+        server.enqueue_eof();
+        server.abort();
+        assert_eq!(server.next_event(), Err(ServerError::Timeout));
         assert!(host.removed.is_empty());
     }
 }
@@ -413,20 +416,15 @@ fn r1939_16_timeout_closes_without_reply_or_update() {
 #[test]
 fn r1939_21_drop_while_retr_pending_with_quit_pipelined_removes_nothing() {
     let (mut server, _host) = in_state(State::Transaction);
-    server.enqueue_input(b"RETR 2\r\nQUIT\r\n").unwrap();
+    server.enqueue_all(b"RETR 2\r\nQUIT\r\n");
     assert!(matches!(
         server.next_event(),
-        Some(ServerEvent::Retrieve { .. })
+        Ok(Some(ServerEvent::Retrieve { .. }))
     ));
     // The host is reading the message when the client goes away.
-    server.connection_lost();
-    assert_eq!(
-        server.next_event(),
-        Some(ServerEvent::Closed {
-            reason: CloseReason::ConnectionLost
-        })
-    );
-    assert_eq!(server.next_event(), None);
+    server.enqueue_eof();
+    assert_eq!(server.next_event(), Err(ServerError::ConnectionLost));
+    assert_eq!(server.next_event(), Err(ServerError::ConnectionLost));
     assert!(server.send_message(bytes::Bytes::new()).is_err());
     assert!(server.update_done(Ok(())).is_err());
 }
@@ -434,10 +432,10 @@ fn r1939_21_drop_while_retr_pending_with_quit_pipelined_removes_nothing() {
 #[test]
 fn abort_after_a_partial_message_closes_without_terminator_or_update() {
     let (mut server, _host) = in_state(State::Transaction);
-    server.enqueue_input(b"RETR 2\r\n").unwrap();
+    server.enqueue_all(b"RETR 2\r\n");
     assert!(matches!(
         server.next_event(),
-        Some(ServerEvent::Retrieve { .. })
+        Ok(Some(ServerEvent::Retrieve { .. }))
     ));
     server
         .send_message_chunk(bytes::Bytes::from_static(b"From: b@example.com\r\n"))
@@ -445,24 +443,97 @@ fn abort_after_a_partial_message_closes_without_terminator_or_update() {
     // A refusal after +OK is impossible; the host can only end the session.
     assert!(server.refuse(Refusal::sys_temp()).is_err());
     server.abort();
-    assert_eq!(
-        server.next_event(),
-        Some(ServerEvent::Closed {
-            reason: CloseReason::Aborted
-        })
-    );
-    let out = server.take_output().concat();
+    assert_eq!(server.next_event(), Err(ServerError::Aborted));
+    assert_eq!(server.next_event(), Err(ServerError::Aborted));
+    let out = server.take_all();
     assert!(!out.ends_with(b".\r\n"));
+}
+
+/// Every end other than QUIT is an `Err` from `next_event`, the same on every
+/// later call, with the machine closed; nothing is removed (R1939-21).
+#[test]
+fn every_end_other_than_quit_is_an_err_that_repeats() {
+    type End = fn(&mut Server);
+    let ends: [(End, ServerError); 3] = [
+        (|s| s.timeout(), ServerError::Timeout),
+        (|s| s.abort(), ServerError::Aborted),
+        (|s| s.enqueue_eof(), ServerError::ConnectionLost),
+    ];
+    for state in STATES {
+        for (end, error) in ends {
+            let (mut server, _host) = in_state(state);
+            server.take_all();
+            end(&mut server);
+            assert!(server.is_closed(), "{state:?} {error:?}");
+            for _ in 0..3 {
+                assert_eq!(server.next_event(), Err(error), "{state:?}");
+            }
+            // Input is taken and thrown away; nothing is written.
+            assert_eq!(server.enqueue_input(b"QUIT\r\n"), 6);
+            assert_eq!(server.next_event(), Err(error));
+            assert!(server.take_output().is_none());
+            // A later end changes nothing.
+            server.timeout();
+            server.enqueue_eof();
+            assert_eq!(server.next_event(), Err(error));
+        }
+    }
+}
+
+/// Too many failed logins: the `-ERR` of the last one is in the output when
+/// `next_event` returns the error, which then repeats.
+#[test]
+fn too_many_failures_is_an_err_after_the_last_reply() {
+    let mut server = server(full_config().with_max_failed_logins(1));
+    server.enqueue_all(b"USER mrose\r\nPASS wrong\r\nNOOP\r\n");
+    assert!(matches!(
+        server.next_event(),
+        Ok(Some(ServerEvent::Login { .. }))
+    ));
+    server.refuse_login(Refusal::bad_credentials()).unwrap();
+    assert_eq!(server.next_event(), Err(ServerError::TooManyFailures));
+    assert_eq!(
+        server.take_all(),
+        b"+OK send PASS\r\n-ERR [AUTH] invalid user name or password\r\n"
+    );
+    assert_eq!(server.next_event(), Err(ServerError::TooManyFailures));
+    assert!(server.is_closed());
+}
+
+/// QUIT ends the session the normal way: `Closed`, once, then `Ok(None)`, in
+/// AUTHORIZATION at once and in TRANSACTION after the UPDATE; an EOF after it is
+/// no error.
+#[test]
+fn quit_gives_closed_once_and_no_error() {
+    let (mut server, _host) = in_state(State::Fresh);
+    server.enqueue_all(b"QUIT\r\n");
+    assert_eq!(server.next_event(), Ok(Some(ServerEvent::Closed)));
+    assert!(server.is_closed());
+    server.enqueue_eof();
+    assert_eq!(server.next_event(), Ok(None));
+    assert_eq!(server.next_event(), Ok(None));
+
+    let (mut server, _host) = in_state(State::Transaction);
+    server.enqueue_all(b"QUIT\r\n");
+    assert!(matches!(
+        server.next_event(),
+        Ok(Some(ServerEvent::Update { .. }))
+    ));
+    assert!(!server.is_closed());
+    server.update_done(Ok(())).unwrap();
+    assert_eq!(server.next_event(), Ok(Some(ServerEvent::Closed)));
+    server.timeout();
+    assert_eq!(server.next_event(), Ok(None));
+    assert!(server
+        .take_all()
+        .ends_with(b"+OK dewey POP3 server signing off (1 message left)\r\n"));
 }
 
 // ----- failed logins -----
 
 #[test]
 fn failed_login_limit_closes_the_session_after_the_last_reply() {
-    let config = ServerConfig {
-        max_failed_logins: 3,
-        ..full_config()
-    };
+    let config = full_config().with_max_failed_logins(3);
     let mut server = server(config);
     let mut host = MemoryHost::tv1();
     // PASS, APOP and AUTH failures all count.
@@ -474,20 +545,14 @@ fn failed_login_limit_closes_the_session_after_the_last_reply() {
         out.text(),
         "+OK send PASS\r\n-ERR [AUTH] invalid user name or password\r\n-ERR [AUTH] invalid user name or password\r\n-ERR [AUTH] authentication failed\r\n"
     );
-    assert_eq!(
-        closed_reason(&out.events),
-        Some(CloseReason::TooManyFailures)
-    );
+    assert_eq!(ended(&out), Some(Err(ServerError::TooManyFailures)));
     assert_eq!(server.phase(), Phase::Closed);
     assert_eq!(server.failed_logins(), 3);
 }
 
 #[test]
 fn failed_login_limit_below_the_limit_the_session_goes_on() {
-    let config = ServerConfig {
-        max_failed_logins: 3,
-        ..full_config()
-    };
+    let config = full_config().with_max_failed_logins(3);
     let mut server = server(config);
     let mut host = MemoryHost::tv1();
     let out = host.drive(
@@ -503,12 +568,10 @@ fn failed_login_limit_below_the_limit_the_session_goes_on() {
 // ----- cleartext logins before TLS (R2595-8, R8314-5, R5034-16) -----
 
 fn cleartext_config() -> ServerConfig {
-    ServerConfig {
-        stls: true,
-        cleartext_requires_tls: true,
-        check_user: true,
-        ..full_config()
-    }
+    full_config()
+        .with_stls(true)
+        .with_cleartext_requires_tls(true)
+        .with_check_user(true)
 }
 
 #[test]
@@ -558,12 +621,10 @@ fn r2595_8_user_and_plain_not_in_capa_before_tls_then_offered_after() {
 
 #[test]
 fn r2449_capa_per_state_login_delay_expire_user_forms_and_stls() {
-    let config = ServerConfig {
-        login_delay: Some((900, true)),
-        expire: Some((Expire::Days(5), true)),
-        implementation: Some(text("pop3-proto")),
-        ..cleartext_config()
-    };
+    let config = cleartext_config()
+        .with_login_delay(Some((900, true)))
+        .with_expire(Some((Expire::Days(5), true)))
+        .with_implementation(Some(text("pop3-proto")));
     let mut server = server(config);
     let mut host = MemoryHost::tv1();
     let auth = host.drive(&mut server, b"CAPA\r\n").text();
@@ -599,16 +660,13 @@ fn r6856_3_no_stls_after_utf8_and_not_in_capa() {
 
 #[test]
 fn r1939_28_apop_timestamp_from_host_values_differs_per_connection() {
-    let config = ServerConfig {
-        apop: true,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_apop(true);
     let mut greetings = Vec::new();
     for clock in [697170952u64, 697170953] {
         let ts = Timestamp::new(1896, clock, "dbc.mtview.ca.us").unwrap();
         let mut s = Server::new(config.clone(), text("POP3 server ready"), Some(ts.clone()));
         assert_eq!(s.timestamp(), Some(&ts));
-        greetings.push(s.take_output().concat());
+        greetings.push(s.take_all());
     }
     assert_eq!(
         greetings[0],
@@ -619,7 +677,7 @@ fn r1939_28_apop_timestamp_from_host_values_differs_per_connection() {
     let ts = Timestamp::new(1896, 697170953, "dbc.mtview.ca.us").unwrap();
     let digest = apop::digest(&ts, &Secret::new(b"tanstaaf".to_vec()));
     let mut s = Server::new(config, text("POP3 server ready"), Some(ts));
-    s.take_output();
+    s.take_all();
     let mut host = MemoryHost::tv1();
     let line = format!("APOP mrose {}\r\n", digest.as_str());
     let out = host.drive(&mut s, line.as_bytes());
@@ -628,12 +686,9 @@ fn r1939_28_apop_timestamp_from_host_values_differs_per_connection() {
         "+OK mrose's maildrop has 2 messages (320 octets)\r\n"
     );
     // The TV-1 digest is for another timestamp: refused.
-    let config = ServerConfig {
-        apop: true,
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().with_apop(true);
     let mut s = Server::new(config, text("x"), Some(Timestamp::new(1, 2, "h").unwrap()));
-    s.take_output();
+    s.take_all();
     let out = host.drive(&mut s, APOP_GOOD);
     assert_eq!(out.text(), "-ERR [AUTH] invalid user name or password\r\n");
     assert_eq!(s.phase(), Phase::Authorization);
@@ -647,7 +702,7 @@ fn e7_apop_without_timestamp_is_refused() {
         Some(Timestamp::new(1, 2, "h").unwrap()),
     );
     // APOP is off in the configuration: no timestamp in the greeting.
-    assert_eq!(s.take_output().concat(), b"+OK ready\r\n");
+    assert_eq!(s.take_all(), b"+OK ready\r\n");
     let mut host = MemoryHost::tv1();
     let out = host.drive(&mut s, APOP_GOOD);
     assert_eq!(out.text(), "-ERR APOP not available\r\n");
@@ -679,10 +734,13 @@ fn e19_login_refusals_carry_their_response_codes() {
         ),
     ] {
         let mut s = server(full_config());
-        s.enqueue_input(b"USER mrose\r\nPASS x\r\n").unwrap();
-        assert!(matches!(s.next_event(), Some(ServerEvent::Login { .. })));
+        s.enqueue_all(b"USER mrose\r\nPASS x\r\n");
+        assert!(matches!(
+            s.next_event(),
+            Ok(Some(ServerEvent::Login { .. }))
+        ));
         s.refuse_login(refusal).unwrap();
-        let out = s.take_output().concat();
+        let out = s.take_all();
         assert_eq!(
             String::from_utf8_lossy(&out),
             format!("+OK send PASS\r\n{expected}")
@@ -695,8 +753,11 @@ fn e19_login_refusals_carry_their_response_codes() {
 #[test]
 fn r1939_9_host_text_over_512_octets_is_refused_and_nothing_changes() {
     let mut s = server(full_config());
-    s.enqueue_input(b"USER mrose\r\nPASS x\r\n").unwrap();
-    assert!(matches!(s.next_event(), Some(ServerEvent::Login { .. })));
+    s.enqueue_all(b"USER mrose\r\nPASS x\r\n");
+    assert!(matches!(
+        s.next_event(),
+        Ok(Some(ServerEvent::Login { .. }))
+    ));
     let long = Text::new("x".repeat(600)).unwrap();
     assert!(s.accept_login(Vec::new(), Some(long.clone())).is_err());
     assert!(s.refuse_login(Refusal::with_text(long)).is_err());
@@ -710,8 +771,7 @@ fn r1939_9_host_text_over_512_octets_is_refused_and_nothing_changes() {
     )
     .unwrap();
     assert!(s
-        .take_output()
-        .concat()
+        .take_all()
         .ends_with(b"+OK maildrop has 1 message (1 octets)\r\n"));
 }
 
@@ -804,10 +864,7 @@ fn r5034_9_initial_response_to_a_mechanism_without_one_is_refused() {
 
 #[test]
 fn r5034_11_auth_response_longer_than_a_command_but_bounded() {
-    let config = ServerConfig {
-        max_sasl_line: 1024,
-        ..full_config()
-    };
+    let config = full_config().with_max_sasl_line(1024);
     let mut server = server(config);
     let mut host = MemoryHost::tv1();
     // A 400-octet response is fine (longer than 255).
@@ -847,10 +904,7 @@ fn r5034_4_no_auth_after_login() {
 
 #[test]
 fn pair_sessions_auth_plain_scram_cram_md5_login() {
-    let config = ServerConfig {
-        sasl: mechs(&["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"]),
-        ..full_config()
-    };
+    let config = full_config().with_sasl(mechs(&["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"]));
     let clients: Vec<Box<dyn Fn() -> Box<dyn sasl::ClientMechanism>>> = vec![
         Box::new(|| {
             Box::new(sasl::PlainClient::new("mrose", Secret::new(b"tanstaaf".to_vec())).unwrap())
@@ -941,7 +995,7 @@ fn r1939_28_with_apop_builds_the_timestamp_from_host_values() {
     )
     .unwrap();
     assert_eq!(s.timestamp().map(|t| t.as_str()), Some(TV1_TIMESTAMP));
-    s.take_output();
+    s.take_all();
     let out = MemoryHost::tv1().drive(&mut s, APOP_GOOD);
     assert_eq!(
         out.text(),

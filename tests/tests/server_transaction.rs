@@ -1,4 +1,4 @@
-//! TRANSACTION as the server machine answers it (SPEC.md §3.5-§3.12): deletion
+//! TRANSACTION as the server machine answers it (RFC 1939 §5, §7): deletion
 //! marks (E-10), RSET, message numbers (E-12), TOP cutting (E-6), stuffing and
 //! LF to CRLF (R1939-12, R1939-14, IMPL-22), messages handed over in chunks, and
 //! the host's refusals.
@@ -10,6 +10,8 @@ use pop3_proto::server::{MessageInfo, Phase, Refusal, Server, ServerConfig, Serv
 use pop3_proto::types::{
     Command, LanguageTag, MessageNumber, StatusLine, Text, UniqueId, Username,
 };
+use pop3_proto::Machine;
+use pop3_proto_tests::MachineExt;
 use pop3_proto_tests::{MemoryHost, Pair, TV1_MSG1, TV1_MSG2};
 
 fn text(s: &str) -> Text {
@@ -21,16 +23,13 @@ fn n(x: u32) -> MessageNumber {
 }
 
 fn config() -> ServerConfig {
-    ServerConfig {
-        signoff: text("dewey POP3 server signing off"),
-        ..ServerConfig::default()
-    }
+    ServerConfig::default().with_signoff(text("dewey POP3 server signing off"))
 }
 
 /// A server logged in as mrose over `host`'s maildrop, output cleared.
 fn logged_in(config: ServerConfig, host: &mut MemoryHost) -> Server {
     let mut server = Server::new(config, text("ready"), None);
-    server.take_output();
+    server.take_all();
     let out = host.drive(&mut server, b"USER mrose\r\nPASS tanstaaf\r\n");
     assert_eq!(server.phase(), Phase::Transaction, "{}", out.text());
     server
@@ -49,10 +48,7 @@ fn run(server: &mut Server, host: &mut MemoryHost, input: &[u8]) -> String {
 fn stuffed(message: &'static [u8], top: Option<u64>) -> Vec<u8> {
     stuff(
         &Bytes::from_static(message),
-        StuffConfig {
-            lf_to_crlf: false,
-            top_lines: top,
-        },
+        StuffConfig::default().with_lf_to_crlf(false).with_top_lines(top),
     )
     .concat()
 }
@@ -196,10 +192,7 @@ fn e12_message_numbers_zero_huge_signs_leading_zeros() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // Strictly (R1939-2), a trailing space is an extra empty argument.
     let mut host = MemoryHost::tv1();
-    let strict = ServerConfig {
-        lenient_spaces: false,
-        ..config()
-    };
+    let strict = config().with_lenient_spaces(false);
     let mut server = logged_in(strict, &mut host);
     let out = run(&mut server, &mut host, b"RETR 1 \r\nSTAT\r\n");
     assert!(out.starts_with("-ERR"), "{out}");
@@ -309,29 +302,20 @@ fn lf_host() -> MemoryHost {
         "tanstaaf",
         vec![(Bytes::from_static(LF_MESSAGE), "lf1".into())],
     );
-    host.stuff = StuffConfig {
-        lf_to_crlf: true,
-        top_lines: None,
-    };
+    host.stuff = StuffConfig::default().with_lf_to_crlf(true).with_top_lines(None);
     host
 }
 
 #[test]
 fn lf_to_crlf_store_sizes_via_wire_len_and_crlf_on_the_wire() {
     let mut host = lf_host();
-    let config = ServerConfig {
-        lf_to_crlf: true,
-        ..config()
-    };
+    let config = config().with_lf_to_crlf(true);
     let mut server = logged_in(config, &mut host);
     let crlf: &[u8] =
         b"From: lf@example.com\r\nSubject: lf\r\n\r\n.dot line\r\nbody\r\n..\r\nlast\r\n";
     let size = wire_len(
         LF_MESSAGE,
-        StuffConfig {
-            lf_to_crlf: true,
-            top_lines: None,
-        },
+        StuffConfig::default().with_lf_to_crlf(true).with_top_lines(None),
     );
     assert_eq!(size, crlf.len() as u64);
     let out = run(&mut server, &mut host, b"LIST 1\r\nRETR 1\r\nTOP 1 1\r\n");
@@ -346,10 +330,7 @@ fn lf_to_crlf_store_sizes_via_wire_len_and_crlf_on_the_wire() {
 
 #[test]
 fn r6856_1_lf_store_through_the_client_size_matches_octets_received() {
-    let config = ServerConfig {
-        lf_to_crlf: true,
-        ..config()
-    };
+    let config = config().with_lf_to_crlf(true);
     let mut pair = Pair::new(ClientConfig::default(), config, "ready", lf_host());
     pair.run();
     for c in [
@@ -381,7 +362,7 @@ fn r6856_1_lf_store_through_the_client_size_matches_octets_received() {
 fn send_in_chunks(server: &mut Server, message: &[u8], piece: usize) -> Vec<u8> {
     let event = server.next_event();
     assert!(
-        matches!(event, Some(ServerEvent::Retrieve { .. })),
+        matches!(event, Ok(Some(ServerEvent::Retrieve { .. }))),
         "{event:?}"
     );
     let mut sent = 0;
@@ -396,7 +377,7 @@ fn send_in_chunks(server: &mut Server, message: &[u8], piece: usize) -> Vec<u8> 
     }
     assert!(sent > 0 || message.is_empty());
     server.finish_message().unwrap();
-    server.take_output().concat()
+    server.take_all()
 }
 
 #[test]
@@ -410,7 +391,7 @@ fn chunked_message_gives_the_same_bytes_as_whole_retr_and_top() {
         let mut reference = None;
         for piece in [1usize, 2, 3, 7, 64, 1000] {
             let (mut server, _host) = tv1();
-            server.enqueue_input(command).unwrap();
+            server.enqueue_all(command);
             let out = send_in_chunks(&mut server, TV1_MSG2, piece);
             match &reference {
                 None => reference = Some(out),
@@ -428,10 +409,10 @@ fn chunked_message_gives_the_same_bytes_as_whole_retr_and_top() {
 #[test]
 fn top_stops_wanting_data_once_cut() {
     let (mut server, _host) = tv1();
-    server.enqueue_input(b"TOP 2 1\r\n").unwrap();
+    server.enqueue_all(b"TOP 2 1\r\n");
     assert!(matches!(
         server.next_event(),
-        Some(ServerEvent::Retrieve { top: Some(1), .. })
+        Ok(Some(ServerEvent::Retrieve { top: Some(1), .. }))
     ));
     assert!(server.wants_message_data());
     server
@@ -444,20 +425,19 @@ fn top_stops_wanting_data_once_cut() {
         .unwrap();
     server.finish_message().unwrap();
     assert!(server
-        .take_output()
-        .concat()
+        .take_all()
         .ends_with(b"\r\n\r\nBody line one.\r\n.\r\n"));
 }
 
 #[test]
 fn retr_body_is_zero_copy_slices_of_the_host_bytes() {
     let (mut server, _host) = tv1();
-    server.enqueue_input(b"RETR 1\r\n").unwrap();
-    server.take_output();
-    assert!(server.next_event().is_some());
+    server.enqueue_all(b"RETR 1\r\n");
+    server.take_all();
+    assert!(server.next_event().unwrap().is_some());
     let message = Bytes::from_static(TV1_MSG1);
     server.send_message(message.clone()).unwrap();
-    let out = server.take_output();
+    let out: Vec<Bytes> = std::iter::from_fn(|| server.take_output()).collect();
     // Status line, the message (one slice: no dot to stuff), the terminator.
     assert!(out
         .iter()
@@ -467,15 +447,15 @@ fn retr_body_is_zero_copy_slices_of_the_host_bytes() {
 #[test]
 fn host_refuses_retr_then_pipelined_commands_go_on() {
     let (mut server, _host) = tv1();
-    server.enqueue_input(b"RETR 1\r\nSTAT\r\n").unwrap();
+    server.enqueue_all(b"RETR 1\r\nSTAT\r\n");
     assert!(matches!(
         server.next_event(),
-        Some(ServerEvent::Retrieve { .. })
+        Ok(Some(ServerEvent::Retrieve { .. }))
     ));
     server.refuse(Refusal::sys_temp()).unwrap();
-    assert_eq!(server.next_event(), None);
+    assert_eq!(server.next_event(), Ok(None));
     assert_eq!(
-        String::from_utf8(server.take_output().concat()).unwrap(),
+        String::from_utf8(server.take_all()).unwrap(),
         "-ERR [SYS/TEMP] temporary failure, try again later\r\n+OK 2 320\r\n"
     );
 }
@@ -494,22 +474,19 @@ fn answers_out_of_turn_are_refused_and_change_nothing() {
     assert!(server
         .reply(StatusLine::ok(Text::default()).unwrap(), None)
         .is_err());
-    assert!(server.take_output().is_empty());
+    assert!(server.take_output().is_none());
     assert_eq!(server.phase(), Phase::Transaction);
 }
 
 #[test]
 fn r1082_xtnd_goes_to_the_host_with_extensions_on() {
-    let config = ServerConfig {
-        extensions: true,
-        ..config()
-    };
+    let config = config().with_extensions(true);
     let mut host = MemoryHost::tv1();
     let mut server = logged_in(config, &mut host);
-    server.enqueue_input(b"XTND BBOARDS\r\nNOOP\r\n").unwrap();
+    server.enqueue_all(b"XTND BBOARDS\r\nNOOP\r\n");
     assert!(matches!(
         server.next_event(),
-        Some(ServerEvent::Extension { .. })
+        Ok(Some(ServerEvent::Extension { .. }))
     ));
     server
         .reply(
@@ -517,9 +494,9 @@ fn r1082_xtnd_goes_to_the_host_with_extensions_on() {
             Some(Bytes::from_static(b"system 10\r\nmh-users 100\r\n")),
         )
         .unwrap();
-    assert_eq!(server.next_event(), None);
+    assert_eq!(server.next_event(), Ok(None));
     assert_eq!(
-        server.take_output().concat(),
+        server.take_all(),
         b"+OK XTND\r\nsystem 10\r\nmh-users 100\r\n.\r\n+OK\r\n"
     );
 }
@@ -534,13 +511,12 @@ fn r6856_6_lang_listing_and_selection() {
         ("es", "Espanol"),
         ("sv", "Svenska"),
     ];
-    let config = ServerConfig {
-        languages: languages
+    let config = config().with_languages(
+        languages
             .iter()
             .map(|(t, n)| (LanguageTag::new(*t).unwrap(), text(n)))
             .collect(),
-        ..config()
-    };
+    );
     let mut host = MemoryHost::tv1();
     let mut server = logged_in(config, &mut host);
     let out = run(
@@ -560,13 +536,11 @@ fn r6856_6_lang_listing_and_selection() {
 fn login_listing_can_be_given_by_the_host_directly() {
     // accept_login with the machine's own text (R1939-26 example wording).
     let mut server = Server::new(config(), text("ready"), None);
-    server.take_output();
-    server
-        .enqueue_input(b"USER a\r\nPASS b\r\nLIST\r\n")
-        .unwrap();
+    server.take_all();
+    server.enqueue_all(b"USER a\r\nPASS b\r\nLIST\r\n");
     assert!(matches!(
         server.next_event(),
-        Some(ServerEvent::Login { .. })
+        Ok(Some(ServerEvent::Login { .. }))
     ));
     let listing: Vec<MessageInfo> = (1..=3)
         .map(|i| MessageInfo {
@@ -575,9 +549,9 @@ fn login_listing_can_be_given_by_the_host_directly() {
         })
         .collect();
     server.accept_login(listing, None).unwrap();
-    assert_eq!(server.next_event(), None);
+    assert_eq!(server.next_event(), Ok(None));
     assert_eq!(
-        String::from_utf8(server.take_output().concat()).unwrap(),
+        String::from_utf8(server.take_all()).unwrap(),
         "+OK send PASS\r\n+OK maildrop has 3 messages (600 octets)\r\n+OK 3 messages (600 octets)\r\n1 100\r\n2 200\r\n3 300\r\n.\r\n"
     );
 }

@@ -1,4 +1,4 @@
-//! The server machine's exact bytes for the SPEC.md §15 vectors it can produce:
+//! The server machine's exact bytes for the test vectors (the RFC examples) it can produce:
 //! TV-3 against the client machine (the Pair; TV-1 and TV-4 are in
 //! session_pair.rs), and TV-2, TV-5, TV-6 and TV-8 from scripted client bytes.
 
@@ -10,6 +10,8 @@ use pop3_proto::sasl::{self, MemoryStore};
 use pop3_proto::secret::Secret;
 use pop3_proto::server::{AuthStep, MessageInfo, Server, ServerConfig, ServerEvent};
 use pop3_proto::types::{Command, Expire, Mechanism, MessageNumber, Text, UniqueId, Username};
+use pop3_proto::{Machine, StartTls};
+use pop3_proto_tests::MachineExt;
 use pop3_proto_tests::{MemoryHost, Pair, TV1_MSG2, TV1_TIMESTAMP};
 
 fn n(x: u32) -> MessageNumber {
@@ -21,12 +23,10 @@ fn text(s: &str) -> Text {
 }
 
 fn tv_server_config() -> ServerConfig {
-    ServerConfig {
-        apop: true,
-        pipelining: false,
-        signoff: text("dewey POP3 server signing off"),
-        ..ServerConfig::default()
-    }
+    ServerConfig::default()
+        .with_apop(true)
+        .with_pipelining(false)
+        .with_signoff(text("dewey POP3 server signing off"))
 }
 
 /// A pair logged in as mrose with APOP (TV-1's first two lines), its server
@@ -179,14 +179,12 @@ fn tv2_apop_with_host_timestamp_verified_by_apop_verify() {
     let ts = Timestamp::new(1896, 697170952, "dbc.mtview.ca.us").unwrap();
     assert_eq!(ts.as_str(), TV1_TIMESTAMP);
     let mut server = Server::new(tv_server_config(), text("POP3 server ready"), Some(ts));
-    server
-        .enqueue_input(b"APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n")
-        .unwrap();
-    let Some(ServerEvent::Apop {
+    server.enqueue_all(b"APOP mrose c4c9334bac560ecc979e58001b3e22fb\r\n");
+    let Ok(Some(ServerEvent::Apop {
         name,
         digest,
         timestamp,
-    }) = server.next_event()
+    })) = server.next_event()
     else {
         panic!("expected an APOP event")
     };
@@ -203,24 +201,22 @@ fn tv2_apop_with_host_timestamp_verified_by_apop_verify() {
     }];
     server.accept_login(listing, None).unwrap();
     assert_eq!(
-        server.take_output().concat(),
+        server.take_all(),
         b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n+OK maildrop has 1 message (369 octets)\r\n"
     );
 }
 
 #[test]
 fn tv5_capa_rfc2449_example_exact() {
-    let config = ServerConfig {
-        sasl: vec![
+    let config = ServerConfig::default()
+        .with_sasl(vec![
             Mechanism::new("CRAM-MD5").unwrap(),
             Mechanism::new("KERBEROS_V4").unwrap(),
-        ],
-        login_delay: Some((900, false)),
-        expire: Some((Expire::Days(60), false)),
-        implementation: Some(text("Shlemazle-Plotz-v302")),
-        auth_resp_code: false,
-        ..ServerConfig::default()
-    };
+        ])
+        .with_login_delay(Some((900, false)))
+        .with_expire(Some((Expire::Days(60), false)))
+        .with_implementation(Some(text("Shlemazle-Plotz-v302")))
+        .with_auth_resp_code(false);
     let mut server = Server::new(config, text("ready"), None);
     let mut host = MemoryHost::tv1();
     let out = host.drive(&mut server, b"CAPA\r\n");
@@ -236,8 +232,8 @@ fn tv6_drive(
     input: &[u8],
 ) -> Vec<u8> {
     let store = MemoryStore::new().with_user("test", Secret::new(b"test".to_vec()));
-    server.enqueue_input(input).unwrap();
-    while let Some(event) = server.next_event() {
+    server.enqueue_all(input);
+    while let Ok(Some(event)) = server.next_event() {
         let response = match &event {
             ServerEvent::AuthStart {
                 initial_response, ..
@@ -260,24 +256,22 @@ fn tv6_drive(
             AuthStep::Failed(f) => panic!("{f:?}"),
         }
     }
-    server.take_output().concat()
+    server.take_all()
 }
 
 fn tv6_config() -> ServerConfig {
-    ServerConfig {
-        implicit_tls: true,
-        sasl: ["PLAIN", "DIGEST-MD5", "GSSAPI", "ANONYMOUS"]
+    ServerConfig::default().with_implicit_tls(true).with_sasl(
+        ["PLAIN", "DIGEST-MD5", "GSSAPI", "ANONYMOUS"]
             .iter()
             .map(|m| Mechanism::new(*m).unwrap())
             .collect(),
-        ..ServerConfig::default()
-    }
+    )
 }
 
 #[test]
 fn tv6_auth_plain_with_initial_response_r5034() {
     let mut server = Server::new(tv6_config(), text("ready"), None);
-    server.take_output();
+    server.take_all();
     let out = tv6_drive(
         &mut server,
         &mut None,
@@ -289,7 +283,7 @@ fn tv6_auth_plain_with_initial_response_r5034() {
 #[test]
 fn tv6_auth_plain_empty_challenge_then_response_r5034_5_r5034_9() {
     let mut server = Server::new(tv6_config(), text("ready"), None);
-    server.take_output();
+    server.take_all();
     let mut mechanism = None;
     let out = tv6_drive(&mut server, &mut mechanism, b"AUTH PLAIN\r\n");
     assert_bytes(&out, b"+ \r\n");
@@ -300,29 +294,27 @@ fn tv6_auth_plain_empty_challenge_then_response_r5034_5_r5034_9() {
 #[test]
 fn tv6_auth_unknown_mechanism_r1734_3() {
     let mut server = Server::new(tv6_config(), text("ready"), None);
-    server.take_output();
-    server.enqueue_input(b"AUTH FOOBAR\r\n").unwrap();
-    assert_eq!(server.next_event(), None);
+    server.take_all();
+    server.enqueue_all(b"AUTH FOOBAR\r\n");
+    assert_eq!(server.next_event(), Ok(None));
     assert_bytes(
-        &server.take_output().concat(),
+        &server.take_all(),
         b"-ERR Unrecognized authentication type\r\n",
     );
 }
 
 #[test]
 fn tv8_stls_and_capabilities_before_and_after_r2595() {
-    let config = ServerConfig {
-        stls: true,
-        cleartext_requires_tls: true,
-        user_pass: false,
-        top: false,
-        uidl: false,
-        pipelining: false,
-        resp_codes: false,
-        auth_resp_code: false,
-        implicit_tls: false,
-        ..tv6_config()
-    };
+    let config = tv6_config()
+        .with_stls(true)
+        .with_cleartext_requires_tls(true)
+        .with_user_pass(false)
+        .with_top(false)
+        .with_uidl(false)
+        .with_pipelining(false)
+        .with_resp_codes(false)
+        .with_auth_resp_code(false)
+        .with_implicit_tls(false);
     let mut server = Server::new(config, text("ready"), None);
     let mut host = MemoryHost::tv1();
     let out = host.drive(&mut server, b"CAPA\r\nSTLS\r\n");

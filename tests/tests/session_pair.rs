@@ -13,12 +13,10 @@ fn n(x: u32) -> MessageNumber {
 }
 
 fn tv_server_config() -> ServerConfig {
-    ServerConfig {
-        apop: true,
-        pipelining: false,
-        signoff: Text::new("dewey POP3 server signing off").unwrap(),
-        ..ServerConfig::default()
-    }
+    ServerConfig::default()
+        .with_apop(true)
+        .with_pipelining(false)
+        .with_signoff(Text::new("dewey POP3 server signing off").unwrap())
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -15,10 +15,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 
 /// How stored messages are sent: LF line ends become CRLF.
-pub const STUFF: StuffConfig = StuffConfig {
-    lf_to_crlf: true,
-    top_lines: None,
-};
+pub const STUFF: StuffConfig = StuffConfig::SAFE;
 
 /// One stored message.
 #[derive(Debug, Clone)]

@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use pop3_proto::apop::{self, Timestamp};
+use pop3_proto::machine::{Machine, StartTls};
 use pop3_proto::sasl::{self, CredentialStore, MemoryStore, ServerMechanism};
 use pop3_proto::secret::Secret;
 use pop3_proto::server::{AuthStep, MessageInfo, Refusal, Server, ServerConfig, ServerEvent};
@@ -82,21 +83,21 @@ pub async fn serve(listener: TcpListener, options: ServeOptions) -> io::Result<(
 
 fn machine_config(shared: &Shared, tls_now: bool) -> ServerConfig {
     let mechanisms = ["SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN"];
-    ServerConfig {
-        apop: true,
-        sasl: mechanisms
-            .iter()
-            .filter_map(|m| Mechanism::new(*m).ok())
-            .collect(),
-        stls: shared.options.tls.is_some() && !shared.options.implicit_tls,
-        implicit_tls: tls_now,
-        cleartext_requires_tls: shared.options.require_tls,
-        lf_to_crlf: true,
-        expire: Some((Expire::Never, false)),
-        implementation: Text::new("pop3-proto-example").ok(),
-        signoff: Text::new("pop3-proto example server signing off").unwrap_or_default(),
-        ..ServerConfig::default()
-    }
+    ServerConfig::default()
+        .with_apop(true)
+        .with_sasl(
+            mechanisms
+                .iter()
+                .filter_map(|m| Mechanism::new(*m).ok())
+                .collect(),
+        )
+        .with_stls(shared.options.tls.is_some() && !shared.options.implicit_tls)
+        .with_implicit_tls(tls_now)
+        .with_cleartext_requires_tls(shared.options.require_tls)
+        .with_lf_to_crlf(true)
+        .with_expire(Some((Expire::Never, false)))
+        .with_implementation(Text::new("pop3-proto-example").ok())
+        .with_signoff(Text::new("pop3-proto example server signing off").unwrap_or_default())
 }
 
 fn nonce() -> String {
@@ -155,11 +156,22 @@ async fn session(tcp: TcpStream, peer: SocketAddr, id: u64, shared: &Shared) -> 
     };
     host.trace.note(&format!("connection from {peer}"));
     let mut buf = vec![0u8; 64 * 1024];
-    let mut waiting: Vec<u8> = Vec::new();
     loop {
         flush(&mut conn, &mut server, &mut host.trace).await?;
         // Process what is buffered, answering events.
-        while let Some(event) = server.next_event() {
+        loop {
+            let event = match server.next_event() {
+                Ok(Some(event)) => event,
+                Ok(None) => break,
+                Err(error) => {
+                    // Too many failed logins: the last -ERR is in the output.
+                    // Nothing is removed (R1939-21); the lock is released.
+                    flush(&mut conn, &mut server, &mut host.trace).await?;
+                    host.trace.note(&format!("session over: {error}"));
+                    let _ = conn.shutdown().await;
+                    return Ok(());
+                }
+            };
             match event {
                 ServerEvent::StartTls { discarded } => {
                     flush(&mut conn, &mut server, &mut host.trace).await?;
@@ -177,7 +189,7 @@ async fn session(tcp: TcpStream, peer: SocketAddr, id: u64, shared: &Shared) -> 
                     server.tls_established();
                     host.trace.note("TLS established");
                 }
-                ServerEvent::Closed { .. } => {
+                ServerEvent::Closed => {
                     flush(&mut conn, &mut server, &mut host.trace).await?;
                     let _ = conn.shutdown().await;
                     return Ok(());
@@ -192,20 +204,13 @@ async fn session(tcp: TcpStream, peer: SocketAddr, id: u64, shared: &Shared) -> 
         }
         // Replies the machine gave by itself (STAT, LIST, ...).
         flush(&mut conn, &mut server, &mut host.trace).await?;
-        if !waiting.is_empty() {
-            match server.enqueue_input(&waiting) {
-                Ok(()) => {
-                    waiting.clear();
-                    continue;
-                }
-                Err(_) => {
-                    // The machine's bound: it is answering; let it work first.
-                    waiting.clear();
-                    continue;
-                }
-            }
+        // Read no more than the machine takes: it never refuses input then, and
+        // this host keeps no buffer of its own.
+        let room = server.input_room().min(buf.len());
+        if room == 0 {
+            continue;
         }
-        let n = match tokio::time::timeout(IDLE, conn.read(&mut buf)).await {
+        let n = match tokio::time::timeout(IDLE, conn.read(&mut buf[..room])).await {
             Ok(read) => read?,
             Err(_) => {
                 // R1939-16: close without a reply and without UPDATE.
@@ -216,19 +221,24 @@ async fn session(tcp: TcpStream, peer: SocketAddr, id: u64, shared: &Shared) -> 
         };
         if n == 0 {
             // R1939-21: a dropped connection removes nothing (the lock is released).
+            server.enqueue_eof();
             host.trace
                 .note("client closed the connection: nothing removed");
             return Ok(());
         }
         host.trace.client_lines(&buf[..n]);
-        if server.enqueue_input(&buf[..n]).is_err() {
-            waiting.extend_from_slice(&buf[..n]);
-        }
+        let taken = server.enqueue_input(&buf[..n]);
+        debug_assert_eq!(taken, n, "read no more than the room");
     }
 }
 
+/// Everything the machine has to write, as pieces for one vectored write.
+fn pieces(server: &mut Server) -> Vec<Bytes> {
+    std::iter::from_fn(|| server.take_output()).collect()
+}
+
 async fn flush(conn: &mut Conn, server: &mut Server, trace: &mut Trace) -> io::Result<()> {
-    let chunks = server.take_output();
+    let chunks = pieces(server);
     if chunks.is_empty() {
         return Ok(());
     }
@@ -423,7 +433,7 @@ impl Host<'_> {
             }
             chunk.truncate(n);
             let _ = server.send_message_chunk(Bytes::from(chunk));
-            let out = server.take_output();
+            let out = pieces(server);
             if !sent_header {
                 if let Some(first) = out.first() {
                     self.trace.server_lines(first);
@@ -433,7 +443,7 @@ impl Host<'_> {
             write_all_vectored(conn, &out).await?;
         }
         let _ = server.finish_message();
-        let out = server.take_output();
+        let out = pieces(server);
         if !sent_header {
             if let Some(first) = out.first() {
                 self.trace.server_lines(first);

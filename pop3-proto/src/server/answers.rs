@@ -1,9 +1,30 @@
 //! The host's answers to the events: logins, SASL steps, message bytes, extension
 //! replies and UPDATE.
 
+use alloc::vec::Vec;
+
+use super::io::Counted;
 use super::*;
+use crate::dot::StuffConfig;
+use crate::encode::Encode;
+use crate::sasl;
+use crate::types::{Expire, GroupListing, ResponseCode};
 
 impl Server {
+    /// A status line the host supplied the text of, checked before anything is
+    /// written (R1939-9: 512 octets at most).
+    fn host_line(
+        status: Status,
+        code: Option<ResponseCode>,
+        text: Text,
+    ) -> Result<StatusLine, AnswerError> {
+        Ok(StatusLine::new(status, code, text)?)
+    }
+
+    fn refusal_line(refusal: Refusal) -> Result<StatusLine, AnswerError> {
+        Self::host_line(Status::Err, refusal.code, refusal.text)
+    }
+
     fn not_expected(&self, what: &'static str) -> Result<(), AnswerError> {
         Err(AnswerError::NotExpected(what))
     }
@@ -23,7 +44,7 @@ impl Server {
         };
         self.user = Some(PendingUser::Named(name));
         match line {
-            Some(line) => line.encode(&mut self.staging),
+            Some(line) => self.put_line(&line),
             None => self.ok(b"send PASS"),
         }
         Ok(())
@@ -38,7 +59,7 @@ impl Server {
         }
         let line = Self::refusal_line(refusal)?;
         self.awaiting = Awaiting::Nothing;
-        line.encode(&mut self.staging);
+        self.put_line(&line);
         Ok(())
     }
 
@@ -58,15 +79,15 @@ impl Server {
             None => None,
         };
         self.awaiting = Awaiting::Nothing;
-        self.in_sasl = false;
+        self.set_sasl(false);
         self.user = None;
         self.deleted = alloc::vec![false; maildrop.len()];
         self.live_count = maildrop.len() as u64;
-        self.live_size = maildrop.iter().fold(0u64, |s, m| s.saturating_add(m.size));
+        self.live_size = commands::total_size(&maildrop);
         self.maildrop = maildrop;
         self.phase = Phase::Transaction;
         match line {
-            Some(line) => line.encode(&mut self.staging),
+            Some(line) => self.put_line(&line),
             None => self.put_summary(),
         }
         Ok(())
@@ -82,8 +103,8 @@ impl Server {
         }
         let line = Self::refusal_line(refusal)?;
         self.awaiting = Awaiting::Nothing;
-        self.in_sasl = false;
-        line.encode(&mut self.staging);
+        self.set_sasl(false);
+        self.put_line(&line);
         self.count_failure();
         Ok(())
     }
@@ -96,10 +117,8 @@ impl Server {
             return self.not_expected("auth_challenge");
         }
         self.awaiting = Awaiting::Nothing;
-        self.in_sasl = true;
-        self.staging.put_slice(b"+ ");
-        self.staging.put_slice(&sasl::encode_base64(challenge));
-        self.staging.put_slice(b"\r\n");
+        self.set_sasl(true);
+        encode::put_continuation(&mut self.staging, &sasl::encode_base64(challenge));
         Ok(())
     }
 
@@ -133,8 +152,11 @@ impl Server {
                 let code = failure
                     .response_code()
                     .and_then(|c| ResponseCode::new(c.split('/')).ok());
-                let text = Text::new(format!("{failure}")).unwrap_or_default();
-                self.refuse_login(Refusal { code, text })?;
+                // As refuse_login, the text written straight from the failure.
+                self.awaiting = Awaiting::Nothing;
+                self.set_sasl(false);
+                self.line_display(Status::Err, code.as_ref(), &failure);
+                self.count_failure();
                 Ok(AuthStep::Failed(failure))
             }
         }
@@ -168,21 +190,13 @@ impl Server {
             } => (*msg, *top, stuffer.is_some()),
             _ => return self.not_expected("send_message_chunk"),
         };
-        if !started {
-            match top {
-                // The RFC's TOP example is a bare `+OK` (TV-3).
-                Some(_) => self.ok(b""),
-                None => {
-                    // TV-1: `+OK 120 octets`.
-                    let size = self.maildrop.get(msg.index()).map_or(0, |m| m.size);
-                    self.staging.put_slice(b"+OK ");
-                    put_decimal(&mut self.staging, size);
-                    self.staging.put_slice(b" octets\r\n");
-                }
-            }
+        let fresh = if started {
+            None
+        } else {
+            self.put_retrieve_start(msg, top.is_some());
             self.flush_staging();
-        }
-        let config = self.stuff_config(top);
+            Some(self.stuffer(self.stuff_config(top)))
+        };
         let Server {
             awaiting,
             output,
@@ -192,7 +206,12 @@ impl Server {
         let Awaiting::Retrieve { stuffer, .. } = awaiting else {
             return Err(AnswerError::NotExpected("send_message_chunk"));
         };
-        let stuffer = stuffer.get_or_insert_with(|| Stuffer::new(config));
+        if let Some(fresh) = fresh {
+            *stuffer = Some(fresh);
+        }
+        let Some(stuffer) = stuffer else {
+            return Err(AnswerError::NotExpected("send_message_chunk"));
+        };
         stuffer.push(
             chunk,
             &mut Counted {
@@ -230,10 +249,7 @@ impl Server {
             ..
         } = core::mem::replace(&mut self.awaiting, Awaiting::Nothing)
         {
-            stuffer.finish(&mut Counted {
-                queue: &mut self.output,
-                len: &mut self.output_queued,
-            });
+            stuffer.finish(&mut self.counted());
         }
         Ok(())
     }
@@ -254,7 +270,7 @@ impl Server {
         }
         let line = Self::refusal_line(refusal)?;
         self.awaiting = Awaiting::Nothing;
-        line.encode(&mut self.staging);
+        self.put_line(&line);
         Ok(())
     }
 
@@ -265,14 +281,11 @@ impl Server {
             return self.not_expected("reply");
         }
         self.awaiting = Awaiting::Nothing;
-        line.encode(&mut self.staging);
+        self.put_line(&line);
         if let (true, Some(body)) = (line.is_ok(), body) {
             self.flush_staging();
-            let mut stuffer = Stuffer::new(self.stuff_config(None));
-            let mut out = Counted {
-                queue: &mut self.output,
-                len: &mut self.output_queued,
-            };
+            let mut stuffer = self.stuffer(self.stuff_config(None));
+            let mut out = self.counted();
             stuffer.push(body, &mut out);
             stuffer.finish(&mut out);
         }
@@ -290,7 +303,7 @@ impl Server {
         for group in groups {
             group.encode(&mut self.staging);
         }
-        self.staging.put_slice(b".\r\n");
+        encode::put_end(&mut self.staging);
         Ok(())
     }
 
@@ -320,13 +333,13 @@ impl Server {
             self.deleted_messages()
         };
         self.live_count = listing.len() as u64;
-        self.live_size = listing.iter().map(|m| m.size).fold(0, u64::saturating_add);
+        self.live_size = commands::total_size(&listing);
         self.deleted = alloc::vec![false; listing.len()];
         self.maildrop = listing;
         self.group_maxima = Some(maxima);
         self.ok(b"XTND");
         group.encode(&mut self.staging);
-        self.staging.put_slice(b".\r\n");
+        encode::put_end(&mut self.staging);
         Ok(closed)
     }
 
@@ -339,25 +352,14 @@ impl Server {
             return self.not_expected("update_done");
         }
         match result {
-            Ok(()) => {
-                let count = self.live_count;
-                let mut text = self.config.signoff.as_bytes().to_vec();
-                if count == 0 {
-                    text.extend_from_slice(b" (maildrop empty)");
-                } else {
-                    text.extend_from_slice(
-                        format!(" ({count} message{} left)", plural(count)).as_bytes(),
-                    );
-                }
-                self.ok(&text);
-            }
+            Ok(()) => self.put_update_done(),
             Err(refusal) => {
                 let code = refusal.code.unwrap_or_else(ResponseCode::sys_temp);
                 let line = Self::host_line(Status::Err, Some(code), refusal.text)?;
-                line.encode(&mut self.staging);
+                self.put_line(&line);
             }
         }
-        self.close(CloseReason::Quit);
+        self.close(None);
         Ok(())
     }
 }

@@ -1,43 +1,33 @@
-//! Reading commands: the machine answers what the protocol alone decides (CAPA,
-//! STAT, LIST, UIDL, DELE, RSET, NOOP, LANG, wrong-state and malformed commands)
-//! and turns the rest into events for the host.
+//! Deciding: which command a line is, whether the state allows it, and whether
+//! the machine answers it (CAPA, STAT, LIST, UIDL, DELE, RSET, NOOP, LANG,
+//! wrong-state and malformed commands) or the host does (an event). The reply
+//! bytes are written by `replies`.
+
+use alloc::vec::Vec;
 
 use super::*;
+use crate::framing::FramingError;
+use crate::options::CommandOptions;
+use crate::sasl;
+use crate::secret::Secret;
+use crate::types::{AuthResponse, Command, InitialResponse, Mechanism};
 
 impl Server {
-    /// Processes buffered commands in order, answering what the machine can by
-    /// itself, and returns the next event for the host, or `None` when it needs
-    /// more input, is waiting for the host's answer, or holds more than
-    /// [`ServerConfig::max_pending_output`] octets of output (write them, then call
-    /// again).
-    pub fn next_event(&mut self) -> Option<ServerEvent> {
+    /// Runs buffered lines until one needs the host (an event), no complete line
+    /// is left, the host owes an answer, or too much output waits.
+    pub(super) fn run(&mut self) -> Option<ServerEvent> {
+        let options = CommandOptions {
+            collapse_spaces: self.config.lenient_spaces,
+        };
         loop {
-            if self.phase == Phase::Closed {
-                if self.close_reported {
-                    return None;
-                }
-                self.close_reported = true;
-                return Some(ServerEvent::Closed {
-                    reason: self.close_reason,
-                });
+            if self.staging.len() >= Self::STAGING_PIECE {
+                self.flush_staging();
             }
-            if !matches!(self.awaiting, Awaiting::Nothing)
-                || matches!(self.phase, Phase::TlsHandshake | Phase::Update)
+            if self.phase != Phase::Authorization && self.phase != Phase::Transaction
+                || !matches!(self.awaiting, Awaiting::Nothing)
                 || self.output_len() > self.config.max_pending_output
             {
                 return None;
-            }
-            let limit = if self.in_sasl {
-                self.config.max_sasl_line
-            } else {
-                self.config.max_command_line
-            };
-            let cfg = self.framer.config();
-            if cfg.max_line != limit {
-                self.framer.set_config(FramingConfig {
-                    max_line: limit,
-                    ..cfg
-                });
             }
             let line = match self.framer.next_line(&mut self.input) {
                 Ok(Some(line)) => line.bytes,
@@ -55,9 +45,6 @@ impl Server {
                 }
                 continue;
             }
-            let options = CommandOptions {
-                collapse_spaces: self.config.lenient_spaces,
-            };
             match Command::parse_with(&line, &options) {
                 Ok(command) => {
                     if let Some(event) = self.command(command) {
@@ -65,15 +52,24 @@ impl Server {
                     }
                 }
                 Err(error) => {
-                    if self.impossible_user(&line) {
-                        continue;
+                    if !self.impossible_user(&line) {
+                        // The error's text names the rule broken, never the
+                        // input's bytes.
+                        self.err_display(&error);
                     }
-                    // The error's text names the rule broken, never the input's bytes.
-                    let text = format!("{error}");
-                    self.err(text.as_bytes());
                 }
             }
         }
+    }
+
+    /// Switches the framer between command lines and SASL lines (R5034-11).
+    pub(super) fn set_sasl(&mut self, on: bool) {
+        self.in_sasl = on;
+        self.framer.set_config(if on {
+            self.sasl_framing
+        } else {
+            self.command_framing
+        });
     }
 
     /// An over-long line or a bare LF: `-ERR`, and the machine goes on with the
@@ -86,7 +82,7 @@ impl Server {
         };
         self.err(text);
         if self.in_sasl {
-            self.in_sasl = false;
+            self.set_sasl(false);
             return Some(ServerEvent::AuthCancelled);
         }
         None
@@ -94,7 +90,7 @@ impl Server {
 
     /// A line inside an AUTH exchange (R5034-6).
     fn sasl_line(&mut self, line: &[u8]) -> Option<ServerEvent> {
-        self.in_sasl = false;
+        self.set_sasl(false);
         match AuthResponse::parse(line) {
             Ok(AuthResponse::Cancel) => {
                 // R5034-6: `*` cancels, and the server MUST answer -ERR.
@@ -158,11 +154,7 @@ impl Server {
                 let PendingUser::Named(name) = pending else {
                     // No mailbox has that name: a failed login, as a wrong
                     // password is, and the host never sees it.
-                    self.line(
-                        Status::Err,
-                        Some(&ResponseCode::auth()),
-                        b"invalid user name or password",
-                    );
+                    self.auth_err(b"invalid user name or password");
                     self.count_failure();
                     return None;
                 };
@@ -211,11 +203,7 @@ impl Server {
                 None
             }
             Command::Stat if transaction => {
-                self.staging.put_slice(b"+OK ");
-                put_decimal(&mut self.staging, self.live_count);
-                self.staging.put_u8(b' ');
-                put_decimal(&mut self.staging, self.live_size);
-                self.staging.put_slice(b"\r\n");
+                self.stat();
                 None
             }
             Command::List(arg) if transaction => {
@@ -231,12 +219,11 @@ impl Server {
                 None
             }
             Command::Rset if transaction => {
-                self.deleted.iter_mut().for_each(|d| *d = false);
-                self.live_count = self.maildrop.len() as u64;
-                self.live_size = self
-                    .maildrop
-                    .iter()
-                    .fold(0u64, |s, m| s.saturating_add(m.size));
+                if self.live_count != self.maildrop.len() as u64 {
+                    self.deleted.iter_mut().for_each(|d| *d = false);
+                    self.live_count = self.maildrop.len() as u64;
+                    self.live_size = total_size(&self.maildrop);
+                }
                 self.put_summary();
                 None
             }
@@ -275,11 +262,7 @@ impl Server {
         if self.config.utf8 != Some(true) || parts.iter().all(|p| core::str::from_utf8(p).is_ok()) {
             return true;
         }
-        self.line(
-            Status::Err,
-            Some(&ResponseCode::auth()),
-            b"credentials must be valid UTF-8",
-        );
+        self.auth_err(b"credentials must be valid UTF-8");
         self.count_failure();
         false
     }
@@ -290,11 +273,7 @@ impl Server {
 
     /// R8314-5: the same answer for good and bad credentials.
     fn refuse_cleartext(&mut self) {
-        self.line(
-            Status::Err,
-            Some(&ResponseCode::auth()),
-            b"cleartext logins are not allowed before STLS",
-        );
+        self.auth_err(b"cleartext logins are not allowed before STLS");
         self.count_failure();
     }
 
@@ -348,7 +327,7 @@ impl Server {
         mechanism: Mechanism,
         initial: Option<InitialResponse>,
     ) -> Option<ServerEvent> {
-        // A refused AUTH leaves the state as it was (R5034-13, SPEC.md §2.3): a
+        // A refused AUTH leaves the state as it was (R5034-13, RFC 5034 §4): a
         // successful USER before it still lets PASS follow.
         if !self.config.sasl.contains(&mechanism) {
             // R1734-3, TV-6.
@@ -399,7 +378,7 @@ impl Server {
         let discarded = self.input.len();
         self.discarded = self.discarded.saturating_add(discarded as u64);
         self.input.clear();
-        self.framer = LineFramer::new(self.framer.config());
+        self.framer = LineFramer::new(self.command_framing);
         self.user = None;
         self.phase = Phase::TlsHandshake;
         Some(ServerEvent::StartTls { discarded })
@@ -419,22 +398,11 @@ impl Server {
             }
             _ => {
                 // R1939-21: QUIT in AUTHORIZATION removes nothing.
-                let text = self.config.signoff.clone();
-                self.ok(text.as_bytes());
-                self.close(CloseReason::Quit);
+                self.put_signoff();
+                self.close(None);
                 None
             }
         }
-    }
-
-    pub(super) fn close(&mut self, reason: CloseReason) {
-        self.phase = Phase::Closed;
-        self.close_reason = reason;
-        self.awaiting = Awaiting::Nothing;
-        self.in_sasl = false;
-        self.user = None;
-        self.discarded = self.discarded.saturating_add(self.input.len() as u64);
-        self.input.clear();
     }
 
     /// Counts a failed login. The reply to it is already written; at the limit the
@@ -443,239 +411,7 @@ impl Server {
         self.failed_logins = self.failed_logins.saturating_add(1);
         let max = self.config.max_failed_logins;
         if max != 0 && self.failed_logins >= max {
-            self.close(CloseReason::TooManyFailures);
-        }
-    }
-
-    /// CAPA (R2449-7), right for the state and the TLS status. The order is the
-    /// RFC 2449 §5 example's (TV-5), then the later extensions.
-    fn capa(&mut self) {
-        let mut caps: Vec<Capability> = Vec::new();
-        let before_tls = !self.tls;
-        let authorization = self.phase == Phase::Authorization;
-        let cleartext_hidden = before_tls && self.config.cleartext_requires_tls;
-        if self.config.top {
-            caps.push(Capability::Top);
-        }
-        // R2595-8, R5034-16: no cleartext login offered before TLS when refused.
-        if self.config.user_pass && !cleartext_hidden {
-            caps.push(Capability::User);
-        }
-        let mechanisms: Vec<Mechanism> = self
-            .config
-            .sasl
-            .iter()
-            .filter(|m| !(cleartext_hidden && self.config.cleartext_sasl.contains(m)))
-            .cloned()
-            .collect();
-        if !mechanisms.is_empty() {
-            // R5034-2: listed in TRANSACTION too, though AUTH is no longer valid.
-            caps.push(Capability::Sasl(mechanisms));
-        }
-        if self.config.resp_codes {
-            caps.push(Capability::RespCodes);
-        }
-        if let Some((seconds, per_user)) = self.config.login_delay {
-            // R2449-15: with USER, the largest value before login, and the user's
-            // exact value after it.
-            let seconds = match (authorization, self.user_login_delay) {
-                (false, Some(exact)) => exact,
-                _ => seconds,
-            };
-            caps.push(Capability::LoginDelay {
-                seconds,
-                per_user: per_user && authorization,
-            });
-        }
-        if self.config.pipelining {
-            caps.push(Capability::Pipelining);
-        }
-        if let Some((expire, per_user)) = self.config.expire {
-            // R2449-16: likewise, with the smallest value before login.
-            let expire = match (authorization, self.user_expire) {
-                (false, Some(exact)) => exact,
-                _ => expire,
-            };
-            caps.push(Capability::Expire {
-                expire,
-                per_user: per_user && authorization,
-            });
-        }
-        if self.config.uidl {
-            caps.push(Capability::Uidl);
-        }
-        if let Some(text) = &self.config.implementation {
-            // R2449-4: a capability line is 512 octets at most, CRLF included.
-            let room = StatusLine::MAX_LEN - "IMPLEMENTATION ".len() - 2;
-            let cut = text.as_bytes().get(..room).map(Text::new);
-            caps.push(Capability::Implementation(match cut {
-                Some(Ok(cut)) => cut,
-                _ => text.clone(),
-            }));
-        }
-        if self.config.auth_resp_code {
-            caps.push(Capability::AuthRespCode);
-        }
-        // R2595-2: STLS only where it is allowed: AUTHORIZATION, before TLS, and
-        // not after UTF8 (R6856-3).
-        if self.config.stls && before_tls && authorization && !self.utf8 {
-            caps.push(Capability::Stls);
-        }
-        if let Some(user) = self.config.utf8 {
-            caps.push(Capability::Utf8 { user });
-        }
-        if !self.config.languages.is_empty() {
-            caps.push(Capability::Lang);
-        }
-        self.ok(b"Capability list follows");
-        for cap in &caps {
-            cap.encode(&mut self.staging);
-        }
-        self.staging.put_slice(b".\r\n");
-    }
-
-    fn lang(&mut self, range: Option<LanguageRange>) {
-        let Some(range) = range else {
-            self.ok(b"Language listing follows");
-            for (tag, name) in &self.config.languages {
-                self.staging.put_slice(tag.as_bytes());
-                if !name.is_empty() {
-                    self.staging.put_u8(b' ');
-                    self.staging.put_slice(name.as_bytes());
-                }
-                self.staging.put_slice(b"\r\n");
-            }
-            self.staging.put_slice(b".\r\n");
-            return;
-        };
-        let wanted = range.as_bytes();
-        let found = if wanted == b"*" {
-            (!self.config.languages.is_empty()).then_some(0)
-        } else {
-            self.config.languages.iter().position(|(tag, _)| {
-                let tag = tag.as_bytes();
-                tag.eq_ignore_ascii_case(wanted)
-                    || (tag.len() > wanted.len()
-                        && tag
-                            .get(..wanted.len())
-                            .is_some_and(|p| p.eq_ignore_ascii_case(wanted))
-                        && tag.get(wanted.len()) == Some(&b'-'))
-            })
-        };
-        match found.and_then(|i| self.config.languages.get(i).map(|l| (i, l.clone()))) {
-            Some((i, (tag, name))) => {
-                self.language = Some(i);
-                let mut text = tag.as_bytes().to_vec();
-                if !name.is_empty() {
-                    text.push(b' ');
-                    text.extend_from_slice(name.as_bytes());
-                }
-                self.ok(&text);
-            }
-            None => {
-                let mut text = b"invalid language ".to_vec();
-                text.extend_from_slice(wanted);
-                self.err(&text);
-            }
-        }
-    }
-
-    /// `LIST [msg]` (R1939-32): deleted messages are left out, and refused.
-    fn list(&mut self, arg: Option<MessageNumber>) {
-        match arg {
-            Some(msg) => {
-                if let Some(i) = self.message_or_err(msg, true) {
-                    let size = self.maildrop.get(i).map_or(0, |m| m.size);
-                    self.staging.put_slice(b"+OK ");
-                    put_decimal(&mut self.staging, u64::from(msg.get()));
-                    self.staging.put_u8(b' ');
-                    put_decimal(&mut self.staging, size);
-                    // R1082-4: a bulletin board's scan listings carry MAXIMA.
-                    if let Some(maxima) = self.group_maxima.as_ref().and_then(|g| g.get(i)) {
-                        self.staging.put_u8(b' ');
-                        put_decimal(&mut self.staging, *maxima);
-                    }
-                    self.staging.put_slice(b"\r\n");
-                }
-            }
-            None => {
-                let (count, size) = (self.live_count, self.live_size);
-                self.staging.put_slice(b"+OK ");
-                put_decimal(&mut self.staging, count);
-                self.staging.put_slice(b" message");
-                self.staging.put_slice(plural(count).as_bytes());
-                if count != 0 {
-                    // TV-1: `2 messages (320 octets)`; TV-3: `0 messages`.
-                    self.staging.put_slice(b" (");
-                    put_decimal(&mut self.staging, size);
-                    self.staging.put_slice(b" octets)");
-                }
-                self.staging.put_slice(b"\r\n");
-                let Server {
-                    maildrop,
-                    deleted,
-                    staging,
-                    group_maxima,
-                    ..
-                } = self;
-                for ((info, _), n) in maildrop
-                    .iter()
-                    .zip(deleted.iter())
-                    .zip(1u64..)
-                    .filter(|((_, d), _)| !**d)
-                {
-                    put_decimal(staging, n);
-                    staging.put_u8(b' ');
-                    put_decimal(staging, info.size);
-                    let index = usize::try_from(n - 1).unwrap_or(usize::MAX);
-                    if let Some(maxima) = group_maxima.as_ref().and_then(|g| g.get(index)) {
-                        staging.put_u8(b' ');
-                        put_decimal(staging, *maxima);
-                    }
-                    staging.put_slice(b"\r\n");
-                }
-                self.staging.put_slice(b".\r\n");
-            }
-        }
-    }
-
-    /// `UIDL [msg]` (R1939-39): deleted messages are left out, and refused.
-    fn uidl(&mut self, arg: Option<MessageNumber>) {
-        match arg {
-            Some(msg) => {
-                if let Some(info) = self
-                    .message_or_err(msg, true)
-                    .and_then(|i| self.maildrop.get(i))
-                {
-                    self.staging.put_slice(b"+OK ");
-                    put_decimal(&mut self.staging, u64::from(msg.get()));
-                    self.staging.put_u8(b' ');
-                    self.staging.put_slice(info.uid.as_bytes());
-                    self.staging.put_slice(b"\r\n");
-                }
-            }
-            None => {
-                // The RFC's example is a bare `+OK` (TV-3).
-                self.ok(b"");
-                let Server {
-                    maildrop,
-                    deleted,
-                    staging,
-                    ..
-                } = self;
-                for ((info, _), n) in maildrop
-                    .iter()
-                    .zip(deleted.iter())
-                    .zip(1u64..)
-                    .filter(|((_, d), _)| !**d)
-                {
-                    put_decimal(staging, n);
-                    staging.put_u8(b' ');
-                    staging.put_slice(info.uid.as_bytes());
-                    staging.put_slice(b"\r\n");
-                }
-                self.staging.put_slice(b".\r\n");
-            }
+            self.close(Some(ServerError::TooManyFailures));
         }
     }
 
@@ -684,20 +420,17 @@ impl Server {
         let Some(i) = self.message_or_err(msg, false) else {
             return;
         };
-        if self.group_maxima.is_some() {
-            // R1082-4: a bulletin board is read-only; DELE does nothing.
-            self.ok(b"bulletin board is read-only, nothing deleted");
-            return;
+        // R1082-4: a bulletin board is read-only; DELE does nothing.
+        let read_only = self.group_maxima.is_some();
+        if !read_only {
+            let size = self.maildrop.get(i).map_or(0, |m| m.size);
+            if let Some(d) = self.deleted.get_mut(i) {
+                *d = true;
+                self.live_count = self.live_count.saturating_sub(1);
+                self.live_size = self.live_size.saturating_sub(size);
+            }
         }
-        let size = self.maildrop.get(i).map_or(0, |m| m.size);
-        if let Some(d) = self.deleted.get_mut(i) {
-            *d = true;
-            self.live_count = self.live_count.saturating_sub(1);
-            self.live_size = self.live_size.saturating_sub(size);
-        }
-        self.staging.put_slice(b"+OK message ");
-        put_decimal(&mut self.staging, u64::from(msg.get()));
-        self.staging.put_slice(b" deleted\r\n");
+        self.put_dele(msg, read_only);
     }
 
     fn retrieve(&mut self, msg: MessageNumber, top: Option<u32>) -> Option<ServerEvent> {
@@ -709,4 +442,9 @@ impl Server {
         };
         Some(ServerEvent::Retrieve { msg, top })
     }
+}
+
+/// The total size of a listing.
+pub(super) fn total_size(maildrop: &[MessageInfo]) -> u64 {
+    maildrop.iter().fold(0u64, |s, m| s.saturating_add(m.size))
 }

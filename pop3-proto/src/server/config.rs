@@ -3,16 +3,18 @@
 use alloc::vec::Vec;
 
 use crate::dot::StuffConfig;
+use crate::setters::setters;
 use crate::types::{Expire, LanguageTag, Mechanism, Text};
 
 /// The server machine's settings: limits, and what CAPA advertises.
 ///
 /// ```
 /// use pop3_proto::server::ServerConfig;
-/// let config = ServerConfig { stls: true, cleartext_requires_tls: true, ..ServerConfig::default() };
+/// let config = ServerConfig::default().with_stls(true).with_cleartext_requires_tls(true);
 /// assert!(config.user_pass);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// Longest command line, its line end included. RFC 2449 §4 asks for at least
     /// 255 octets; the default is 512, since servers in the field (Dovecot, Cyrus,
@@ -23,20 +25,20 @@ pub struct ServerConfig {
     /// Longest SASL response line (R5034-11).
     pub max_sasl_line: usize,
     /// Most octets of input kept while the host is answering a command (pipelined
-    /// commands wait here); past it [`Server::enqueue_input`](super::Server::enqueue_input)
-    /// refuses more until the host catches up. The bound in force is never below
+    /// commands wait here); past it [`Machine::enqueue_input`](crate::Machine::enqueue_input)
+    /// takes no more than fits until the host catches up. The bound in force is never below
     /// `max_command_line` or `max_sasl_line`, so one whole line always fits.
     pub max_buffered_input: usize,
     /// Most octets of replies waiting to be written before the machine stops
-    /// reading further pipelined commands: [`Server::next_event`](super::Server::next_event)
-    /// returns `None` until the host has taken the output. This bounds what a
+    /// reading further pipelined commands: [`Machine::next_event`](crate::Machine::next_event)
+    /// returns `Ok(None)` until the host has taken the output. This bounds what a
     /// client that pipelines without reading can make the server hold (a `LIST`
     /// of a large maildrop is several kilobytes per command line). Message bodies
     /// are the host's own bytes and are not copied.
     pub max_pending_output: usize,
     /// Failed logins (PASS, APOP, AUTH, and cleartext logins refused before TLS)
     /// after which the session ends: the reply to the last one is sent, then
-    /// [`CloseReason::TooManyFailures`](super::CloseReason::TooManyFailures).
+    /// [`ServerError::TooManyFailures`](super::ServerError::TooManyFailures).
     /// 0 means no limit.
     pub max_failed_logins: u32,
     /// Accept a bare LF as the end of a command or SASL line. On by default: every
@@ -110,6 +112,65 @@ pub struct ServerConfig {
     /// The text after `+OK` in the QUIT reply (TV-4: `dewey POP3 server signing off`).
     pub signoff: Text,
 }
+
+setters!(ServerConfig {
+    /// Sets [`ServerConfig::max_command_line`].
+    with_max_command_line => max_command_line: usize,
+    /// Sets [`ServerConfig::max_sasl_line`].
+    with_max_sasl_line => max_sasl_line: usize,
+    /// Sets [`ServerConfig::max_buffered_input`].
+    with_max_buffered_input => max_buffered_input: usize,
+    /// Sets [`ServerConfig::max_pending_output`].
+    with_max_pending_output => max_pending_output: usize,
+    /// Sets [`ServerConfig::max_failed_logins`].
+    with_max_failed_logins => max_failed_logins: u32,
+    /// Sets [`ServerConfig::allow_bare_lf`].
+    with_allow_bare_lf => allow_bare_lf: bool,
+    /// Sets [`ServerConfig::lenient_spaces`].
+    with_lenient_spaces => lenient_spaces: bool,
+    /// Sets [`ServerConfig::lf_to_crlf`].
+    with_lf_to_crlf => lf_to_crlf: bool,
+    /// Sets [`ServerConfig::user_pass`].
+    with_user_pass => user_pass: bool,
+    /// Sets [`ServerConfig::check_user`].
+    with_check_user => check_user: bool,
+    /// Sets [`ServerConfig::apop`].
+    with_apop => apop: bool,
+    /// Sets [`ServerConfig::sasl`].
+    with_sasl => sasl: Vec<Mechanism>,
+    /// Sets [`ServerConfig::cleartext_sasl`].
+    with_cleartext_sasl => cleartext_sasl: Vec<Mechanism>,
+    /// Sets [`ServerConfig::stls`].
+    with_stls => stls: bool,
+    /// Sets [`ServerConfig::implicit_tls`].
+    with_implicit_tls => implicit_tls: bool,
+    /// Sets [`ServerConfig::cleartext_requires_tls`].
+    with_cleartext_requires_tls => cleartext_requires_tls: bool,
+    /// Sets [`ServerConfig::top`].
+    with_top => top: bool,
+    /// Sets [`ServerConfig::uidl`].
+    with_uidl => uidl: bool,
+    /// Sets [`ServerConfig::pipelining`].
+    with_pipelining => pipelining: bool,
+    /// Sets [`ServerConfig::resp_codes`].
+    with_resp_codes => resp_codes: bool,
+    /// Sets [`ServerConfig::auth_resp_code`].
+    with_auth_resp_code => auth_resp_code: bool,
+    /// Sets [`ServerConfig::login_delay`].
+    with_login_delay => login_delay: Option<(u32, bool)>,
+    /// Sets [`ServerConfig::expire`].
+    with_expire => expire: Option<(Expire, bool)>,
+    /// Sets [`ServerConfig::implementation`].
+    with_implementation => implementation: Option<Text>,
+    /// Sets [`ServerConfig::utf8`].
+    with_utf8 => utf8: Option<bool>,
+    /// Sets [`ServerConfig::languages`].
+    with_languages => languages: Vec<(LanguageTag, Text)>,
+    /// Sets [`ServerConfig::extensions`].
+    with_extensions => extensions: bool,
+    /// Sets [`ServerConfig::signoff`].
+    with_signoff => signoff: Text,
+});
 
 impl Default for ServerConfig {
     fn default() -> Self {

@@ -13,14 +13,28 @@ pub enum AnswerError {
     Value(#[from] crate::types::ValueError),
 }
 
-/// Input the machine cannot take now: the host is still answering a command and
-/// the pipelined input waiting behind it reached its bound. Stop reading from the
-/// connection until the machine has processed its buffer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("the input buffer holds {buffered} octets, its limit is {limit}")]
-pub struct InputFull {
-    /// Octets waiting.
-    pub buffered: usize,
-    /// The configured bound.
-    pub limit: usize,
+/// Why a session ended other than by QUIT, as
+/// [`Machine::next_event`](crate::Machine::next_event) returns it from then on.
+/// None of these ends removes a message (R1939-21): only QUIT in TRANSACTION
+/// does, through [`ServerEvent::Update`](super::ServerEvent::Update).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[non_exhaustive]
+pub enum ServerError {
+    /// Too many failed logins
+    /// ([`ServerConfig::max_failed_logins`](super::ServerConfig::max_failed_logins)).
+    /// The `-ERR` of the last one is in the output: write it, then close.
+    #[error("too many failed logins")]
+    TooManyFailures,
+    /// The input ended ([`Machine::enqueue_eof`](crate::Machine::enqueue_eof))
+    /// before the session did.
+    #[error("the connection ended before the session did")]
+    ConnectionLost,
+    /// The host's inactivity timer fired ([`Server::timeout`](super::Server::timeout)):
+    /// the connection is closed without a reply (R1939-16).
+    #[error("the session timed out")]
+    Timeout,
+    /// The host ended the session itself ([`Server::abort`](super::Server::abort)),
+    /// for example when a message could not be read after its `+OK` was sent.
+    #[error("the host aborted the session")]
+    Aborted,
 }

@@ -87,27 +87,6 @@ impl Refusal {
     }
 }
 
-/// Why the session ended. Only [`CloseReason::Quit`] from TRANSACTION comes after
-/// an UPDATE; every other end removes nothing (R1939-21, E-17).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum CloseReason {
-    /// QUIT was answered (after UPDATE when in TRANSACTION).
-    Quit,
-    /// Too many failed logins
-    /// ([`ServerConfig::max_failed_logins`](super::ServerConfig::max_failed_logins)).
-    TooManyFailures,
-    /// The host reported that the connection dropped
-    /// ([`Server::connection_lost`](super::Server::connection_lost)).
-    ConnectionLost,
-    /// The host's inactivity timer fired ([`Server::timeout`](super::Server::timeout)):
-    /// the connection is closed without a reply (R1939-16).
-    Timeout,
-    /// The host ended the session itself ([`Server::abort`](super::Server::abort)),
-    /// for example when a message could not be read after its `+OK` was sent.
-    Aborted,
-}
-
 /// What one step of a SASL exchange did, as [`Server::auth_step`](super::Server::auth_step)
 /// reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,19 +181,17 @@ pub enum ServerEvent {
         command: Command,
     },
     /// STLS was accepted: write the output, run the TLS handshake, then call
-    /// [`Server::tls_established`](super::Server::tls_established). Anything the
-    /// client sent after `STLS` was discarded, never run (IMPL-13,
+    /// [`StartTls::tls_established`](crate::machine::StartTls::tls_established).
+    /// Anything the client sent after `STLS` was discarded, never run (IMPL-13,
     /// CVE-2011-0411); `discarded` says how much.
     StartTls {
         /// Octets thrown away.
         discarded: usize,
     },
-    /// The session is over: write the output, then close the connection. Comes
-    /// once, after QUIT, too many failed logins, or the host's
-    /// [`connection_lost`](super::Server::connection_lost),
-    /// [`timeout`](super::Server::timeout) or [`abort`](super::Server::abort).
-    Closed {
-        /// Why.
-        reason: CloseReason,
-    },
+    /// QUIT was answered (after UPDATE when in TRANSACTION): the session is over
+    /// the normal way. Write the output, then close the connection. Comes once;
+    /// every other end is an `Err` from
+    /// [`Machine::next_event`](crate::Machine::next_event)
+    /// ([`ServerError`](super::ServerError)).
+    Closed,
 }

@@ -1,31 +1,48 @@
 //! The server half of the codec: a pure state machine that turns a client's bytes
 //! into events for the host, and answers by itself everything the protocol alone
 //! decides (STAT, LIST, UIDL, DELE, RSET, NOOP, CAPA, wrong-state and malformed
-//! commands). No IO, storage, clock or randomness inside.
+//! commands). No IO, storage, clock or randomness inside. It is driven through
+//! [`Machine`] and [`StartTls`], as every machine of the crate is.
 //!
 //! ```
+//! use pop3_proto::Machine;
 //! use pop3_proto::server::{Server, ServerConfig, ServerEvent, MessageInfo};
 //! use pop3_proto::types::{Text, UniqueId};
 //!
 //! let mut server = Server::new(ServerConfig::default(), Text::new("POP3 ready").unwrap(), None);
-//! server.enqueue_input(b"USER alice\r\nPASS secret\r\nSTAT\r\n").unwrap();
-//! let Some(ServerEvent::Login { name, password }) = server.next_event() else { panic!() };
+//! let input = b"USER alice\r\nPASS secret\r\nSTAT\r\n";
+//! assert_eq!(server.enqueue_input(input), input.len());
+//! let Ok(Some(ServerEvent::Login { name, password })) = server.next_event() else { panic!() };
 //! assert_eq!(password.expose_secret(), b"secret");
 //! let drop = vec![MessageInfo { size: 120, uid: UniqueId::new("a1").unwrap() }];
 //! server.accept_login(drop, None).unwrap();
-//! assert_eq!(server.next_event(), None); // STAT answered by the machine
-//! let out: Vec<u8> = server.take_output().concat();
+//! assert_eq!(server.next_event(), Ok(None)); // STAT answered by the machine
+//! let mut out = Vec::new();
+//! while let Some(bytes) = server.take_output() {
+//!     out.extend_from_slice(&bytes);
+//! }
 //! assert!(out.ends_with(b"+OK 1 120\r\n"));
 //! ```
 //!
-//! The host's loop: feed what the socket reads to [`Server::enqueue_input`], call
-//! [`Server::next_event`] until it returns `None`, answer the events that ask for
-//! an answer, and write what [`Server::take_output`] gives (a list of slices, for
-//! vectored writes). After writing, call [`Server::next_event`] again: the machine
-//! stops reading pipelined commands while more than
-//! [`ServerConfig::max_pending_output`] octets wait to be written.
+//! The host's loop is the one of [`crate::machine`]: feed what the socket reads
+//! (at most [`Machine::input_room`]) to [`Machine::enqueue_input`], call
+//! [`Machine::next_event`] until it returns `Ok(None)`, answer the events that
+//! ask for an answer, and write what [`Machine::take_output`] gives. After
+//! writing, call [`Machine::next_event`] again: the machine stops reading
+//! pipelined commands while more than [`ServerConfig::max_pending_output`] octets
+//! wait to be written.
 //!
-//! # States (SPEC.md §2)
+//! # How a session ends
+//!
+//! QUIT ends it the normal way: [`ServerEvent::Closed`] comes once, after the
+//! reply to QUIT (and after [`Server::update_done`] in TRANSACTION). Every other
+//! end is an `Err` from [`Machine::next_event`], returned again by every later
+//! call: [`ServerError::TooManyFailures`] (after the `-ERR` of the last failed
+//! login is in the output), [`ServerError::ConnectionLost`]
+//! ([`Machine::enqueue_eof`] before the session ended), [`ServerError::Timeout`]
+//! ([`Server::timeout`]) and [`ServerError::Aborted`] ([`Server::abort`]).
+//!
+//! # States (RFC 1939 §3)
 //!
 //! * AUTHORIZATION ([`Phase::Authorization`]): USER, PASS (only right after a
 //!   successful USER, [`Server::pending_user`]), APOP, AUTH, STLS, CAPA, UTF8, LANG,
@@ -34,37 +51,33 @@
 //!   DELE, RSET, NOOP and CAPA from the listing the host gave at login; RETR and
 //!   TOP become [`ServerEvent::Retrieve`]; QUIT becomes [`ServerEvent::Update`].
 //! * UPDATE ([`Phase::Update`]): only after QUIT in TRANSACTION. Nothing else ever
-//!   asks the host to remove a message: QUIT in AUTHORIZATION,
-//!   [`Server::connection_lost`], [`Server::timeout`] and [`Server::abort`] end
-//!   the session without an UPDATE (R1939-21).
+//!   asks the host to remove a message: QUIT in AUTHORIZATION, end of input,
+//!   [`Server::timeout`] and [`Server::abort`] end the session without an UPDATE
+//!   (R1939-21).
 
 mod answers;
 mod commands;
 mod config;
 mod error;
 mod event;
+mod io;
+mod replies;
 
 use alloc::collections::VecDeque;
-use alloc::format;
 use alloc::vec::Vec;
 
-use bytes::{BufMut, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 pub use config::ServerConfig;
-pub use error::{AnswerError, InputFull};
-pub use event::{AuthStep, CloseReason, MessageInfo, Refusal, ServerEvent};
+pub use error::{AnswerError, ServerError};
+pub use event::{AuthStep, MessageInfo, Refusal, ServerEvent};
 
 use crate::apop::Timestamp;
-use crate::dot::{StuffConfig, Stuffer};
-use crate::encode::Encode;
-use crate::framing::{FramingConfig, FramingError, LineFramer};
-use crate::options::CommandOptions;
-use crate::sasl;
-use crate::secret::Secret;
-use crate::types::{
-    AuthResponse, Capability, Command, Expire, GroupListing, InitialResponse, LanguageRange,
-    Mechanism, MessageNumber, ResponseCode, Status, StatusLine, Text, Username,
-};
+use crate::dot::Stuffer;
+use crate::encode;
+use crate::framing::{FramingConfig, LineFramer};
+use crate::machine::{Machine, StartTls};
+use crate::types::{MessageNumber, Status, StatusLine, Text, Username};
 
 /// Where the session is (RFC 1939 §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,7 +94,6 @@ pub enum Phase {
     Closed,
 }
 
-/// What the machine waits for from the host.
 /// What a USER the machine answered `+OK` left for PASS.
 #[derive(Debug)]
 enum PendingUser {
@@ -96,6 +108,7 @@ enum PendingUser {
 
 // One value per machine, never in a collection: its size does not matter.
 #[allow(clippy::large_enum_variant)]
+/// What the machine waits for from the host.
 #[derive(Debug)]
 enum Awaiting {
     Nothing,
@@ -111,59 +124,25 @@ enum Awaiting {
     Extension,
 }
 
-/// The output queue and its length in octets, as one [`Extend`] target for the
-/// stuffer, so the length never has to be recounted.
-struct Counted<'a> {
-    queue: &'a mut VecDeque<Bytes>,
-    len: &'a mut usize,
-}
-
-impl Extend<Bytes> for Counted<'_> {
-    fn extend<I: IntoIterator<Item = Bytes>>(&mut self, iter: I) {
-        for bytes in iter {
-            *self.len = self.len.saturating_add(bytes.len());
-            self.queue.push_back(bytes);
-        }
-    }
-}
-
-/// Writes `n` in decimal.
-fn put_decimal(buf: &mut BytesMut, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        if let Some(d) = digits.get_mut(start) {
-            // n % 10 < 10: the cast cannot truncate.
-            *d = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || start == 0 {
-            break;
-        }
-    }
-    buf.put_slice(digits.get(start..).unwrap_or_default());
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
-}
-
 /// The server state machine. See the [module documentation](self).
 #[derive(Debug)]
 pub struct Server {
     config: ServerConfig,
     input: BytesMut,
     framer: LineFramer,
-    /// Small lines are gathered here, then moved to `output` as one slice.
+    /// The framer's limit for command lines, and for SASL lines, built once.
+    command_framing: FramingConfig,
+    sasl_framing: FramingConfig,
+    /// Small lines are gathered here; [`Machine::take_output`] gives them as one
+    /// piece. Always the tail of the output: it is moved to `output` before a
+    /// body's slices are queued.
     staging: BytesMut,
     output: VecDeque<Bytes>,
     /// Octets in `output`.
     output_queued: usize,
+    /// Stuffers never used, for the last RETR's and the last TOP's
+    /// configuration: cloning one is cheaper than building one per message.
+    fresh_stuffers: [Option<Stuffer>; 2],
     phase: Phase,
     awaiting: Awaiting,
     /// USER was accepted: PASS may follow.
@@ -185,12 +164,14 @@ pub struct Server {
     live_size: u64,
     /// The exact per-user values CAPA gives in TRANSACTION (R2449-15, R2449-16).
     user_login_delay: Option<u32>,
-    user_expire: Option<Expire>,
+    user_expire: Option<crate::types::Expire>,
     /// Octets of input thrown away unrun: pipelined after STLS, or fed during the
     /// handshake or after the end.
     discarded: u64,
+    /// Once closed: why, when it was not QUIT.
+    error: Option<ServerError>,
+    /// [`ServerEvent::Closed`] was given.
     close_reported: bool,
-    close_reason: CloseReason,
 }
 
 impl Server {
@@ -203,22 +184,37 @@ impl Server {
     /// The greeting line is kept within 512 octets (R1939-9): a text that would
     /// push it past is cut, and a timestamp too long to fit turns APOP off.
     pub fn new(config: ServerConfig, greeting: Text, timestamp: Option<Timestamp>) -> Self {
-        let framing = FramingConfig {
+        let command_framing = FramingConfig {
             max_line: config.max_command_line,
             allow_bare_lf: config.allow_bare_lf,
         };
+        let sasl_framing = FramingConfig {
+            max_line: config.max_sasl_line,
+            ..command_framing
+        };
         let tls = config.implicit_tls;
-        // "+OK" SP timestamp CRLF
         let timestamp = timestamp
             .filter(|_| config.apop)
-            .filter(|ts| 3 + 1 + ts.as_bytes().len() + 2 <= StatusLine::MAX_LEN);
-        let mut server = Server {
+            .filter(|ts| ts.as_bytes().len() <= StatusLine::text_room(Status::Ok, None));
+        // Its capacity is also what every later buffer gets once a piece was
+        // split off (`bytes` keeps the first capacity): lines never grow it bit by
+        // bit.
+        let mut staging = BytesMut::with_capacity(Self::STAGING_PIECE);
+        encode::put_greeting(
+            &mut staging,
+            greeting.as_bytes(),
+            timestamp.as_ref().map(Timestamp::as_bytes),
+        );
+        Server {
             config,
             input: BytesMut::new(),
-            framer: LineFramer::new(framing),
-            staging: BytesMut::new(),
+            framer: LineFramer::new(command_framing),
+            command_framing,
+            sasl_framing,
+            staging,
             output: VecDeque::new(),
             output_queued: 0,
+            fresh_stuffers: [None, None],
             phase: Phase::Authorization,
             awaiting: Awaiting::Nothing,
             user: None,
@@ -236,27 +232,9 @@ impl Server {
             user_login_delay: None,
             user_expire: None,
             discarded: 0,
+            error: None,
             close_reported: false,
-            close_reason: CloseReason::Quit,
-        };
-        let ts_len = server
-            .timestamp
-            .as_ref()
-            .map_or(0, |ts| 1 + ts.as_bytes().len());
-        let room = StatusLine::MAX_LEN.saturating_sub(3 + 2 + ts_len + 1);
-        let text = greeting.as_bytes();
-        let text = text.get(..room.min(text.len())).unwrap_or_default();
-        server.staging.put_slice(b"+OK");
-        if !text.is_empty() {
-            server.staging.put_u8(b' ');
-            server.staging.put_slice(text);
         }
-        if let Some(ts) = &server.timestamp {
-            server.staging.put_u8(b' ');
-            server.staging.put_slice(ts.as_bytes());
-        }
-        server.staging.put_slice(b"\r\n");
-        server
     }
 
     /// A server that offers APOP, its greeting timestamp `<id.clock@host>` built
@@ -266,6 +244,7 @@ impl Server {
     /// the domain of a msg-id.
     ///
     /// ```
+    /// use pop3_proto::Machine;
     /// use pop3_proto::server::{Server, ServerConfig};
     /// use pop3_proto::types::Text;
     /// let mut server = Server::with_apop(
@@ -273,8 +252,8 @@ impl Server {
     ///     1896, 697170952, "dbc.mtview.ca.us",
     /// ).unwrap();
     /// assert_eq!(
-    ///     server.take_output().concat(),
-    ///     b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n"
+    ///     server.take_output().unwrap(),
+    ///     &b"+OK POP3 server ready <1896.697170952@dbc.mtview.ca.us>\r\n"[..]
     /// );
     /// ```
     pub fn with_apop(
@@ -312,11 +291,6 @@ impl Server {
         }
     }
 
-    /// Whether TLS is active.
-    pub fn is_tls(&self) -> bool {
-        self.tls
-    }
-
     /// Whether UTF-8 mode is on (the client sent `UTF8`, R6856-4).
     pub fn is_utf8(&self) -> bool {
         self.utf8
@@ -335,12 +309,6 @@ impl Server {
     /// Octets received and not yet processed.
     pub fn buffered_input(&self) -> usize {
         self.input.len()
-    }
-
-    /// How many more octets [`Server::enqueue_input`] takes now: a host can read
-    /// at most this much from the socket.
-    pub fn input_room(&self) -> usize {
-        self.input_limit().saturating_sub(self.input.len())
     }
 
     /// Octets of input thrown away without being run: what the client pipelined
@@ -365,201 +333,26 @@ impl Server {
             .collect()
     }
 
-    // ----- input and output -----
-
-    fn input_limit(&self) -> usize {
-        // At least one whole line of either kind: a smaller buffer could hold a
-        // partial command it may never complete (found by the server fuzz target).
-        self.config
-            .max_buffered_input
-            .max(self.config.max_sasl_line)
-            .max(self.config.max_command_line)
-    }
-
-    /// Takes bytes read from the client. Refuses them (and keeps none) when they
-    /// do not fit in the buffer of waiting input ([`Server::input_room`]); the
-    /// host should then stop reading until it has answered the pending event and
-    /// [`Server::next_event`] has worked through the buffer.
-    ///
-    /// During the TLS handshake after STLS, during UPDATE and after the end,
-    /// input is never run: it is counted in [`Server::discarded_input`] and
-    /// dropped.
-    pub fn enqueue_input(&mut self, data: &[u8]) -> Result<(), InputFull> {
-        match self.phase {
-            Phase::TlsHandshake | Phase::Closed | Phase::Update => {
-                self.discarded = self.discarded.saturating_add(data.len() as u64);
-                return Ok(());
-            }
-            Phase::Authorization | Phase::Transaction => {}
-        }
-        let limit = self.input_limit();
-        if self.input.len().saturating_add(data.len()) > limit {
-            return Err(InputFull {
-                buffered: self.input.len(),
-                limit,
-            });
-        }
-        self.input.extend_from_slice(data);
-        Ok(())
-    }
-
-    /// Takes everything to write, as slices for a vectored write: small lines
-    /// gathered, message bodies as slices of the host's bytes.
-    pub fn take_output(&mut self) -> Vec<Bytes> {
-        self.flush_staging();
-        self.output_queued = 0;
-        self.output.drain(..).collect()
-    }
-
-    /// The next slice to write, if any.
-    pub fn poll_output(&mut self) -> Option<Bytes> {
-        self.flush_staging();
-        let next = self.output.pop_front()?;
-        self.output_queued = self.output_queued.saturating_sub(next.len());
-        Some(next)
-    }
-
-    /// Octets waiting to be written.
-    pub fn output_len(&self) -> usize {
-        self.staging.len().saturating_add(self.output_queued)
-    }
-
-    fn flush_staging(&mut self) {
-        if !self.staging.is_empty() {
-            let bytes = self.staging.split().freeze();
-            self.output_queued = self.output_queued.saturating_add(bytes.len());
-            self.output.push_back(bytes);
-        }
-    }
-
-    /// Tells the machine the TLS handshake after STLS finished: the session starts
-    /// again in AUTHORIZATION, under TLS (R2595-6).
-    pub fn tls_established(&mut self) {
-        if self.phase == Phase::TlsHandshake {
-            self.phase = Phase::Authorization;
-            self.tls = true;
-            self.user = None;
-            self.framer = LineFramer::new(self.framer.config());
-        }
-    }
-
-    /// The host saw the connection drop (EOF or a reset): the session ends with
-    /// [`CloseReason::ConnectionLost`]. Nothing is removed, whatever was marked
-    /// (R1939-21): this never produces [`ServerEvent::Update`]. Anything waiting
-    /// (a pending answer, pipelined commands) is dropped; later answers return
-    /// [`AnswerError::NotExpected`]. Does nothing once the session is over.
-    pub fn connection_lost(&mut self) {
-        self.end(CloseReason::ConnectionLost);
-    }
-
     /// The host's inactivity timer fired (at least 10 minutes, R1939-16): the
-    /// session ends with [`CloseReason::Timeout`], without a reply and without
+    /// session ends with [`ServerError::Timeout`], without a reply and without
     /// UPDATE (R1939-21). Close the connection after writing any output already
     /// produced. Does nothing once the session is over.
     pub fn timeout(&mut self) {
-        self.end(CloseReason::Timeout);
+        self.end(ServerError::Timeout);
     }
 
-    /// Ends the session at once, without a reply and without UPDATE: for a host
-    /// that cannot go on, for example a message that could not be read after its
-    /// `+OK` went out (closing is then the only way to tell the client the body
-    /// is incomplete). Does nothing once the session is over.
+    /// Ends the session at once with [`ServerError::Aborted`], without a reply
+    /// and without UPDATE: for a host that cannot go on, for example a message
+    /// that could not be read after its `+OK` went out (closing is then the only
+    /// way to tell the client the body is incomplete). Does nothing once the
+    /// session is over.
     pub fn abort(&mut self) {
-        self.end(CloseReason::Aborted);
+        self.end(ServerError::Aborted);
     }
 
-    fn end(&mut self, reason: CloseReason) {
+    fn end(&mut self, error: ServerError) {
         if self.phase != Phase::Closed {
-            self.close(reason);
-        }
-    }
-
-    // ----- replies -----
-
-    fn line(&mut self, status: Status, code: Option<&ResponseCode>, text: &[u8]) {
-        let start = self.staging.len();
-        self.staging.put_slice(match status {
-            Status::Ok => b"+OK",
-            Status::Err => b"-ERR",
-        });
-        if let Some(code) = code {
-            self.staging.put_u8(b' ');
-            self.staging.put_slice(format!("{code}").as_bytes());
-        }
-        // R1939-9: a text from the configuration (the signoff, a language's name)
-        // is cut so that the line fits in 512 octets (found by the server fuzz
-        // target).
-        let used = self.staging.len() - start;
-        let room = StatusLine::MAX_LEN.saturating_sub(used + 1 + 2);
-        let text = text.get(..room.min(text.len())).unwrap_or_default();
-        if !text.is_empty() {
-            self.staging.put_u8(b' ');
-            self.staging.put_slice(text);
-        }
-        self.staging.put_slice(b"\r\n");
-    }
-
-    fn ok(&mut self, text: &[u8]) {
-        self.line(Status::Ok, None, text);
-    }
-
-    fn err(&mut self, text: &[u8]) {
-        self.line(Status::Err, None, text);
-    }
-
-    /// A status line the host supplied the text of, checked before anything is
-    /// written (R1939-9: 512 octets at most).
-    fn host_line(
-        status: Status,
-        code: Option<ResponseCode>,
-        text: Text,
-    ) -> Result<StatusLine, AnswerError> {
-        Ok(StatusLine::new(status, code, text)?)
-    }
-
-    fn refusal_line(refusal: Refusal) -> Result<StatusLine, AnswerError> {
-        Self::host_line(Status::Err, refusal.code, refusal.text)
-    }
-
-    /// `maildrop has N messages (S octets)`
-    fn put_summary(&mut self) {
-        let (count, size) = (self.live_count, self.live_size);
-        self.staging.put_slice(b"+OK maildrop has ");
-        put_decimal(&mut self.staging, count);
-        self.staging.put_slice(b" message");
-        self.staging.put_slice(plural(count).as_bytes());
-        self.staging.put_slice(b" (");
-        put_decimal(&mut self.staging, size);
-        self.staging.put_slice(b" octets)\r\n");
-    }
-
-    /// The index of message `msg` if it exists and is not deleted; otherwise
-    /// answers `-ERR` (E-10, E-12): `message n already deleted` for a deleted
-    /// message, and for a number past the end `no such message`, with the
-    /// maildrop's size when `count` (the RFC's LIST and UIDL examples).
-    fn message_or_err(&mut self, msg: MessageNumber, count: bool) -> Option<usize> {
-        let i = msg.index();
-        match self.deleted.get(i) {
-            Some(false) => Some(i),
-            Some(true) => {
-                self.staging.put_slice(b"-ERR message ");
-                put_decimal(&mut self.staging, u64::from(msg.get()));
-                self.staging.put_slice(b" already deleted\r\n");
-                None
-            }
-            None if count => {
-                let total = self.maildrop.len() as u64;
-                self.staging.put_slice(b"-ERR no such message, only ");
-                put_decimal(&mut self.staging, total);
-                self.staging.put_slice(b" message");
-                self.staging.put_slice(plural(total).as_bytes());
-                self.staging.put_slice(b" in maildrop\r\n");
-                None
-            }
-            None => {
-                self.err(b"no such message");
-                None
-            }
+            self.close(Some(error));
         }
     }
 }

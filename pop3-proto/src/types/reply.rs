@@ -47,8 +47,8 @@ impl StatusLine {
                 what: "status text starting with a response code",
             });
         }
+        let len = Self::line_len(status, code.as_ref(), text.as_bytes().len());
         let line = StatusLine { status, code, text };
-        let len = line.encoded_len();
         if len > Self::MAX_LEN {
             return Err(ValueError::TooLong {
                 what: "status line",
@@ -77,22 +77,39 @@ impl StatusLine {
 
     /// The octets this line takes on the wire, CRLF included.
     pub fn encoded_len(&self) -> usize {
-        let mut len = match self.status {
+        Self::line_len(self.status, self.code.as_ref(), self.text.as_bytes().len())
+    }
+
+    /// The length rule of a status line (RFC 1939 §3, R1939-9), written once: the
+    /// octets of `status`, `code` and a text of `text_len` octets, CRLF included.
+    /// [`StatusLine::new`] refuses a line over [`StatusLine::MAX_LEN`]; the
+    /// cutting writer of [`crate::encode`] cuts a text to
+    /// [`StatusLine::text_room`].
+    pub(crate) fn line_len(status: Status, code: Option<&ResponseCode>, text_len: usize) -> usize {
+        let mut len = match status {
             Status::Ok => 3,
             Status::Err => 4,
         };
-        if let Some(code) = &self.code {
-            len += 3 + code.levels().len() - 1;
+        if let Some(code) = code {
+            // ` [` levels joined by `/` `]`
+            len += 3 + code.levels().len().saturating_sub(1);
             len += code
                 .levels()
                 .iter()
                 .map(|l| l.as_bytes().len())
                 .sum::<usize>();
         }
-        if !self.text.is_empty() {
-            len += 1 + self.text.as_bytes().len();
+        if text_len > 0 {
+            len += 1 + text_len;
         }
         len + 2
+    }
+
+    /// The most octets of text a status line with `status` and `code` can carry
+    /// within [`StatusLine::MAX_LEN`].
+    pub(crate) fn text_room(status: Status, code: Option<&ResponseCode>) -> usize {
+        // The space before the text is counted by a one-octet text.
+        Self::MAX_LEN.saturating_sub(Self::line_len(status, code, 1) - 1)
     }
 
     /// The status indicator.
