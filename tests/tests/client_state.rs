@@ -275,7 +275,8 @@ fn e20_login_delay_user_asks_for_capa_after_login() {
 
 #[test]
 fn r1082_xtnd_listings_and_lenient_spaced_ok() {
-    let config = ClientConfig::default().with_reply_options(ReplyOptions::strict().with_spaced_status(true));
+    let config =
+        ClientConfig::default().with_reply_options(ReplyOptions::strict().with_spaced_status(true));
     check(config, || {
         vec![
             Step::server_first("+OK ready\r\n").expect(["greeting apop=false +OK ready"]),

@@ -48,7 +48,9 @@ fn run(server: &mut Server, host: &mut MemoryHost, input: &[u8]) -> String {
 fn stuffed(message: &'static [u8], top: Option<u64>) -> Vec<u8> {
     stuff(
         &Bytes::from_static(message),
-        StuffConfig::default().with_lf_to_crlf(false).with_top_lines(top),
+        StuffConfig::default()
+            .with_lf_to_crlf(false)
+            .with_top_lines(top),
     )
     .concat()
 }
@@ -302,7 +304,9 @@ fn lf_host() -> MemoryHost {
         "tanstaaf",
         vec![(Bytes::from_static(LF_MESSAGE), "lf1".into())],
     );
-    host.stuff = StuffConfig::default().with_lf_to_crlf(true).with_top_lines(None);
+    host.stuff = StuffConfig::default()
+        .with_lf_to_crlf(true)
+        .with_top_lines(None);
     host
 }
 
@@ -315,7 +319,9 @@ fn lf_to_crlf_store_sizes_via_wire_len_and_crlf_on_the_wire() {
         b"From: lf@example.com\r\nSubject: lf\r\n\r\n.dot line\r\nbody\r\n..\r\nlast\r\n";
     let size = wire_len(
         LF_MESSAGE,
-        StuffConfig::default().with_lf_to_crlf(true).with_top_lines(None),
+        StuffConfig::default()
+            .with_lf_to_crlf(true)
+            .with_top_lines(None),
     );
     assert_eq!(size, crlf.len() as u64);
     let out = run(&mut server, &mut host, b"LIST 1\r\nRETR 1\r\nTOP 1 1\r\n");
