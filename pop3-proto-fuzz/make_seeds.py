@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora under seeds/<target>/ from SPEC.md §15's test vectors.
+"""Writes the seed corpora under seeds/<target>/ from the test vectors of docs/conformance.md (TV-1 to TV-10).
 
 Run it from pop3-proto-fuzz/ after changing a target's input layout; the files it
 writes are committed. Each seed starts with the header bytes its target reads first.

@@ -381,7 +381,6 @@ fn every_cited_id_has_a_row() {
 }
 
 #[test]
-#[ignore = "enabled once issue 15's citation cleanup lands"]
 fn nothing_points_at_documents_the_repository_does_not_ship() {
     const UNSHIPPED: [&str; 4] = ["SPEC.md", "DESIGN.md", "../shared", "SPEC §"];
     let files = text_files(&[

@@ -60,7 +60,7 @@ fn tv1_session(byte_at_a_time: bool) {
     );
     assert_eq!(pair.server_wrote, expected_server);
     assert_eq!(pair.client_wrote, expected_client);
-    // SPEC.md TV-1 checks: 623 and 95 octets, and their SHA-256.
+    // TV-1 checks (docs/conformance.md): 623 and 95 octets, and their SHA-256.
     assert_eq!(pair.server_wrote.len(), 623);
     assert_eq!(pair.client_wrote.len(), 95);
     assert_eq!(
