@@ -32,8 +32,10 @@
 //!    write output first (a server waits for the host's answer to an event before it
 //!    reads further pipelined commands).
 //! 2. **End of input.** When a read returns end of file, call
-//!    [`Machine::enqueue_eof`]. The events for the bytes already taken still come
-//!    out; then the machine says whether the session was complete.
+//!    [`Machine::enqueue_eof`]. A client machine still gives the events for the
+//!    bytes already taken, then says whether the session was complete. The POP3
+//!    server ends the session at once: the client can read no answer, and a
+//!    session that ends without its QUIT answered never deletes (RFC 1939 §6).
 //! 3. **Events out.** Call [`Machine::next_event`] until it returns `Ok(None)`,
 //!    after every input and after every command or answer the host puts in.
 //!    * `Ok(Some(event))`: something happened. Every failure the machine recovers
@@ -97,7 +99,7 @@ pub trait Machine {
 
     /// How many octets [`Machine::enqueue_input`] takes now. 0 means the machine
     /// wants no input until its events are taken, its output is written, or (on a
-    /// server) the host has answered.
+    /// server) the host has answered; and, once [`Machine::is_closed`], none ever.
     fn input_room(&self) -> usize;
 
     /// Takes octets read from the peer, as many as [`Machine::input_room`]
@@ -114,9 +116,9 @@ pub trait Machine {
     fn enqueue_buf(&mut self, data: &mut BytesMut);
 
     /// The peer closed its side of the connection (a read returned end of file).
-    /// Events for the octets already taken still come out; then, unless the
-    /// session had ended normally, [`Machine::next_event`] returns the error that
-    /// says what was cut short.
+    /// Unless the session had ended normally, [`Machine::next_event`] then returns
+    /// the error that says what was cut short (on a client, after the events for
+    /// the octets already taken; see the [module documentation](self)).
     fn enqueue_eof(&mut self);
 
     /// The next event: `Ok(None)` when nothing more can happen until more input,
@@ -158,4 +160,43 @@ pub trait StartTls: Machine {
 
     /// Whether TLS is active (after STLS, or implicit TLS from the start).
     fn is_tls(&self) -> bool;
+}
+
+/// The input buffer rules every machine shares: a bound, what fits under it, and
+/// handing over a caller's buffer without a copy.
+pub(crate) mod input {
+    use bytes::{Buf, BytesMut};
+
+    /// Octets that still fit in `input` under `bound`.
+    pub(crate) fn room(input: &BytesMut, bound: usize) -> usize {
+        bound.saturating_sub(input.len())
+    }
+
+    /// Appends what fits of `data` to `input`; returns how many octets that was.
+    pub(crate) fn take_slice(input: &mut BytesMut, data: &[u8], bound: usize) -> usize {
+        let n = room(input, bound).min(data.len());
+        input.extend_from_slice(data.get(..n).unwrap_or_default());
+        n
+    }
+
+    /// Moves what fits from the front of `data` to `input`, without a copy when
+    /// `input` is empty (the caller's buffer, or its front, becomes the input);
+    /// returns how many octets that was.
+    pub(crate) fn take_buf(input: &mut BytesMut, data: &mut BytesMut, bound: usize) -> usize {
+        let n = room(input, bound).min(data.len());
+        if n == 0 {
+            return 0;
+        }
+        if input.is_empty() {
+            *input = if n == data.len() {
+                core::mem::take(data)
+            } else {
+                data.split_to(n)
+            };
+        } else {
+            input.extend_from_slice(data.get(..n).unwrap_or_default());
+            data.advance(n);
+        }
+        n
+    }
 }

@@ -1,7 +1,7 @@
 //! The client's side of the crate's IO contract: [`Machine`] and [`StartTls`].
 
 use super::*;
-use crate::machine::{Machine, StartTls};
+use crate::machine::{input, Machine, StartTls};
 
 impl Client {
     /// Whether input can never be run: the session ended, the connection closed,
@@ -55,21 +55,21 @@ impl Machine for Client {
     type Error = ClientError;
 
     fn input_room(&self) -> usize {
-        if self.discards_input() {
-            return self.config.input_bound();
+        if self.is_closed() {
+            0
+        } else if self.discards_input() {
+            self.config.input_bound()
+        } else {
+            input::room(&self.input, self.config.input_bound())
         }
-        self.config.input_bound().saturating_sub(self.input.len())
     }
 
     fn enqueue_input(&mut self, data: &[u8]) -> usize {
         if self.discards_input() {
             return self.discard(data.len());
         }
-        let n = data.len().min(self.input_room());
-        if let Some(taken) = data.get(..n) {
-            self.input.extend_from_slice(taken);
-            self.received = self.received.saturating_add(n as u64);
-        }
+        let n = input::take_slice(&mut self.input, data, self.config.input_bound());
+        self.received = self.received.saturating_add(n as u64);
         n
     }
 
@@ -79,21 +79,7 @@ impl Machine for Client {
             let _ = data.split_to(n.min(data.len()));
             return;
         }
-        let n = data.len().min(self.input_room());
-        if n == 0 {
-            return;
-        }
-        if self.input.is_empty() {
-            // No copy: the front of the caller's buffer becomes the input.
-            self.input = if n == data.len() {
-                core::mem::take(data)
-            } else {
-                data.split_to(n)
-            };
-        } else if let Some(taken) = data.get(..n) {
-            self.input.extend_from_slice(taken);
-            let _ = data.split_to(n);
-        }
+        let n = input::take_buf(&mut self.input, data, self.config.input_bound());
         self.received = self.received.saturating_add(n as u64);
     }
 

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::dot::StuffConfig;
+use crate::machine::input;
 
 /// The output queue and its length in octets, as one [`Extend`] target for the
 /// stuffer, so the length never has to be recounted.
@@ -104,10 +105,13 @@ impl Machine for Server {
     /// first. Where input is discarded unrun (TLS handshake, UPDATE, after the
     /// end), the whole bound.
     fn input_room(&self) -> usize {
-        if self.discards_input() {
-            return self.input_limit();
+        if self.is_closed() {
+            0
+        } else if self.discards_input() {
+            self.input_limit()
+        } else {
+            input::room(&self.input, self.input_limit())
         }
-        self.input_limit().saturating_sub(self.input.len())
     }
 
     /// Takes octets read from the client, as many as [`Machine::input_room`]
@@ -119,11 +123,8 @@ impl Machine for Server {
             self.discard(data.len());
             return data.len();
         }
-        let take = self.input_room().min(data.len());
-        if let Some(taken) = data.get(..take) {
-            self.input.extend_from_slice(taken);
-        }
-        take
+        let bound = self.input_limit();
+        input::take_slice(&mut self.input, data, bound)
     }
 
     /// Like [`Machine::enqueue_input`]; when nothing is buffered and all of
@@ -134,14 +135,8 @@ impl Machine for Server {
             data.clear();
             return;
         }
-        let take = self.input_room().min(data.len());
-        if self.input.is_empty() && take == data.len() {
-            core::mem::swap(&mut self.input, data);
-            data.clear();
-        } else {
-            let taken = data.split_to(take);
-            self.input.extend_from_slice(&taken);
-        }
+        let bound = self.input_limit();
+        input::take_buf(&mut self.input, data, bound);
     }
 
     /// The client closed the connection. Unless the session had ended, it ends

@@ -8,14 +8,14 @@ mod event;
 mod receive;
 mod send;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 pub use config::ClientConfig;
 pub use error::{ClientError, SendError};
 pub use event::{ClientEvent, ClientPhase};
 
 use crate::framing::{FramingConfig, LineFramer};
-use crate::machine::Machine;
+use crate::machine::{input, Machine};
 
 /// What the client waits for from the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -168,7 +168,7 @@ impl Machine for Client {
         if self.is_closed() {
             return 0;
         }
-        self.config.input_limit().saturating_sub(self.input.len())
+        input::room(&self.input, self.config.input_limit())
     }
 
     /// Takes what fits in [`Machine::input_room`]. Once the session is over,
@@ -177,10 +177,7 @@ impl Machine for Client {
         if self.is_closed() {
             return data.len();
         }
-        let n = self.input_room().min(data.len());
-        self.input
-            .extend_from_slice(data.get(..n).unwrap_or_default());
-        n
+        input::take_slice(&mut self.input, data, self.config.input_limit())
     }
 
     /// Without a copy when nothing is buffered: message data then reaches the
@@ -190,16 +187,7 @@ impl Machine for Client {
             data.clear();
             return;
         }
-        let n = self.input_room().min(data.len());
-        if self.input.is_empty() {
-            self.input = data.split_to(n);
-            // A new buffer: the framer must search it from its start.
-            self.framer.reset();
-        } else {
-            self.input
-                .extend_from_slice(data.get(..n).unwrap_or_default());
-            data.advance(n);
-        }
+        input::take_buf(&mut self.input, data, self.config.input_limit());
     }
 
     /// Unless QUIT was answered, the session ends with

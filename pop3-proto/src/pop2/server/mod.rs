@@ -12,7 +12,7 @@ mod event;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 
 pub use config::ServerConfig;
 pub use error::{AnswerError, ServerError};
@@ -20,7 +20,7 @@ pub use event::{ServerEvent, ServerPhase};
 
 use crate::encode::{put_decimal, Encode};
 use crate::framing::{FramingConfig, LineFramer};
-use crate::machine::Machine;
+use crate::machine::{input, Machine};
 use crate::pop2::{Greeting, Reply, ReplyKind};
 use crate::types::{MessageNumber, Text};
 
@@ -245,7 +245,7 @@ impl Machine for Server {
         if self.is_closed() {
             return 0;
         }
-        self.config.input_limit().saturating_sub(self.input.len())
+        input::room(&self.input, self.config.input_limit())
     }
 
     /// Takes what fits in [`Machine::input_room`]. Once the session is over,
@@ -254,10 +254,7 @@ impl Machine for Server {
         if self.is_closed() {
             return data.len();
         }
-        let n = self.input_room().min(data.len());
-        self.input
-            .extend_from_slice(data.get(..n).unwrap_or_default());
-        n
+        input::take_slice(&mut self.input, data, self.config.input_limit())
     }
 
     fn enqueue_buf(&mut self, data: &mut BytesMut) {
@@ -265,16 +262,7 @@ impl Machine for Server {
             data.clear();
             return;
         }
-        let n = self.input_room().min(data.len());
-        if self.input.is_empty() {
-            self.input = data.split_to(n);
-            // A new buffer: the framer must search it from its start.
-            self.framer.reset();
-        } else {
-            self.input
-                .extend_from_slice(data.get(..n).unwrap_or_default());
-            data.advance(n);
-        }
+        input::take_buf(&mut self.input, data, self.config.input_limit());
     }
 
     /// The client closed its side. Commands already taken still run (and the
