@@ -171,7 +171,7 @@ fn script(data: &[u8]) -> arbitrary::Result<Script> {
     Ok(Script { config, ops, split })
 }
 
-fn mechanism(k: u8) -> Box<dyn ClientMechanism> {
+fn mechanism(k: u8) -> Box<dyn ClientMechanism + Send> {
     let pw = || Secret::new(b"tanstaaf".to_vec());
     match k {
         0 => Box::new(PlainClient::new("mrose", pw()).expect("valid")),

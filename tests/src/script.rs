@@ -43,7 +43,7 @@ pub enum Act {
     /// [`Client::apop`] with a user name and a shared secret.
     Apop(&'static str, &'static [u8]),
     /// [`Client::authenticate`].
-    Auth(Box<dyn ClientMechanism>),
+    Auth(Box<dyn ClientMechanism + Send>),
     /// [`StartTls::tls_established`].
     TlsEstablished,
     /// [`Machine::enqueue_eof`].
@@ -603,7 +603,7 @@ impl TestMechanism {
     }
 
     /// Boxed, for [`Act::Auth`].
-    pub fn boxed(self) -> Box<dyn ClientMechanism> {
+    pub fn boxed(self) -> Box<dyn ClientMechanism + Send> {
         Box::new(self)
     }
 }

@@ -45,7 +45,7 @@ fn pair(token: &[u8]) -> Pair {
     p
 }
 
-fn client_mechanism(name: &str, password: &str, token: &[u8]) -> Box<dyn ClientMechanism> {
+fn client_mechanism(name: &str, password: &str, token: &[u8]) -> Box<dyn ClientMechanism + Send> {
     let pw = Secret::new(password.as_bytes().to_vec());
     match name {
         "SCRAM-SHA-256" => Box::new(

@@ -905,7 +905,7 @@ fn r5034_4_no_auth_after_login() {
 #[test]
 fn pair_sessions_auth_plain_scram_cram_md5_login() {
     let config = full_config().with_sasl(mechs(&["PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-256"]));
-    let clients: Vec<Box<dyn Fn() -> Box<dyn sasl::ClientMechanism>>> = vec![
+    let clients: Vec<Box<dyn Fn() -> Box<dyn sasl::ClientMechanism + Send>>> = vec![
         Box::new(|| {
             Box::new(sasl::PlainClient::new("mrose", Secret::new(b"tanstaaf".to_vec())).unwrap())
         }),

@@ -251,7 +251,7 @@ enum Reading {
 
 struct AuthFlow {
     id: CommandId,
-    mechanism: Box<dyn ClientMechanism>,
+    mechanism: Box<dyn ClientMechanism + Send>,
     /// An initial response too long for the command line (R5034-8), one the
     /// mechanism wants on its own line (XO-2), or one that may not go inline because
     /// the server did not list SASL (R5034-2): sent after the first empty challenge.

@@ -102,10 +102,18 @@ impl Client {
     /// challenges through the mechanism, and cancels with `*` when one cannot be
     /// answered (R5034-10). When the server listed SASL, the mechanism must be in
     /// the list.
-    pub fn authenticate(
+    ///
+    /// The machine keeps the mechanism for the exchange, since it answers the
+    /// server's challenges by itself; any mechanism will do, a boxed one chosen at
+    /// run time included (`Box<dyn ClientMechanism + Send>`). It must be `Send`,
+    /// so the client stays `Send` for multi-threaded runtimes. (The server side
+    /// is the other way round: its host keeps the mechanism beside its credential
+    /// store and lends it to [`Server::auth_step`](crate::server::Server::auth_step).)
+    pub fn authenticate<M: ClientMechanism + Send + 'static>(
         &mut self,
-        mut mechanism: Box<dyn ClientMechanism>,
+        mechanism: M,
     ) -> Result<CommandId, SendError> {
+        let mut mechanism: Box<dyn ClientMechanism + Send> = Box::new(mechanism);
         let mech = crate::types::Mechanism::new(mechanism.name().as_bytes())?;
         let probe = Command::Auth {
             mechanism: mech.clone(),

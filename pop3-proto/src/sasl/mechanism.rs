@@ -9,7 +9,7 @@ use crate::secret::Secret;
 
 /// The client side of one mechanism exchange.
 ///
-/// Object safe: the client state machine holds a `Box<dyn ClientMechanism>`. One value
+/// Object safe: the client state machine holds a `Box<dyn ClientMechanism + Send>`. One value
 /// serves exactly one exchange. The machine drives it like this:
 ///
 /// 1. [`initial_response`](Self::initial_response) once, before anything is sent.
@@ -281,5 +281,37 @@ impl OneMessageServer {
                 SPENT
             }
         }
+    }
+}
+
+/// A boxed mechanism is a mechanism, so a choice made at run time
+/// (`Box<dyn ClientMechanism + Send>`) goes where a concrete one does.
+impl<M: ClientMechanism + ?Sized> ClientMechanism for alloc::boxed::Box<M> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+
+    fn is_cleartext(&self) -> bool {
+        (**self).is_cleartext()
+    }
+
+    fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
+        (**self).initial_response()
+    }
+
+    fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
+        (**self).respond(challenge)
+    }
+
+    fn finish(&mut self) -> Result<(), SaslError> {
+        (**self).finish()
+    }
+
+    fn separate_initial_response(&self) -> bool {
+        (**self).separate_initial_response()
+    }
+
+    fn server_error(&self) -> Option<&[u8]> {
+        (**self).server_error()
     }
 }
