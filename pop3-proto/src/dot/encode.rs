@@ -113,6 +113,24 @@ struct Core {
 }
 
 impl Core {
+    /// Back at the start of a message, with `config`; the searcher is kept, as
+    /// building it costs more than a short message's whole stuffing.
+    fn restart(&mut self, config: StuffConfig) {
+        self.config = config;
+        self.line_start = true;
+        self.prev_cr = false;
+        self.line_len = 0;
+        self.phase = Self::first_phase(config);
+        self.finished = false;
+    }
+
+    fn first_phase(config: StuffConfig) -> Phase {
+        match config.top_lines {
+            Some(_) => Phase::Headers,
+            None => Phase::Body(None),
+        }
+    }
+
     fn new(config: StuffConfig) -> Self {
         Self {
             config,
@@ -120,10 +138,7 @@ impl Core {
             line_start: true,
             prev_cr: false,
             line_len: 0,
-            phase: match config.top_lines {
-                Some(_) => Phase::Headers,
-                None => Phase::Body(None),
-            },
+            phase: Self::first_phase(config),
             finished: false,
         }
     }
@@ -281,6 +296,13 @@ impl Stuffer {
         Self {
             core: Core::new(config),
         }
+    }
+
+    /// The same stuffer, back at the start of a new message with `config`:
+    /// cheaper than [`Stuffer::new`] for a machine that sends many short
+    /// messages.
+    pub(crate) fn restart(&mut self, config: StuffConfig) {
+        self.core.restart(config);
     }
 
     /// The configuration.

@@ -1035,3 +1035,42 @@ fn exhaustive_lf_stuffer_at_count_block_edges() {
         }
     });
 }
+
+/// A restarted stuffer (the server keeps one for every message it sends) writes
+/// what a new one writes, whatever the message before it left behind: a TOP cut
+/// midway, a line without its end, a pending CR.
+#[test]
+fn restarted_stuffer_matches_a_new_one() {
+    let messages: [&[u8]; 5] = [
+        b"a\r\n.b\r\n\r\nbody\r\n.c\r\n",
+        b"no end\r",
+        b"x\n.y\n\n.z",
+        b"",
+        b"H: v\r\n\r\nl1\r\nl2\r\nl3\r\n",
+    ];
+    let configs = [
+        StuffConfig::SAFE,
+        StuffConfig::RAW,
+        StuffConfig::SAFE.with_top_lines(Some(0)),
+        StuffConfig::RAW.with_top_lines(Some(1)),
+    ];
+    let run = |stuffer: &mut Stuffer, message: &[u8]| -> Vec<u8> {
+        let mut out: Vec<Bytes> = Vec::new();
+        stuffer.push(Bytes::copy_from_slice(message), &mut out);
+        stuffer.finish(&mut out);
+        out.concat()
+    };
+    for first_config in configs {
+        for first in messages {
+            for config in configs {
+                for message in messages {
+                    let mut reused = Stuffer::new(first_config);
+                    let _ = run(&mut reused, first);
+                    reused.restart(config);
+                    let expected = run(&mut Stuffer::new(config), message);
+                    assert_eq!(run(&mut reused, message), expected);
+                }
+            }
+        }
+    }
+}

@@ -250,6 +250,7 @@ impl Server {
         } = core::mem::replace(&mut self.awaiting, Awaiting::Nothing)
         {
             stuffer.finish(&mut self.counted());
+            self.spare_stuffer = Some(stuffer);
         }
         Ok(())
     }
@@ -288,6 +289,7 @@ impl Server {
             let mut out = self.counted();
             stuffer.push(body, &mut out);
             stuffer.finish(&mut out);
+            self.spare_stuffer = Some(stuffer);
         }
         Ok(())
     }

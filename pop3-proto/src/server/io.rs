@@ -60,13 +60,10 @@ impl Server {
 
     /// A stuffer at the start of a message sent with `config`.
     pub(super) fn stuffer(&mut self, config: StuffConfig) -> Stuffer {
-        let slot = usize::from(config.top_lines.is_some());
-        match self.fresh_stuffers.get_mut(slot) {
-            Some(Some(fresh)) if fresh.config() == config => fresh.clone(),
-            Some(cached) => {
-                let fresh = Stuffer::new(config);
-                *cached = Some(fresh.clone());
-                fresh
+        match self.spare_stuffer.take() {
+            Some(mut stuffer) => {
+                stuffer.restart(config);
+                stuffer
             }
             None => Stuffer::new(config),
         }

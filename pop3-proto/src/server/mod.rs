@@ -140,9 +140,9 @@ pub struct Server {
     output: VecDeque<Bytes>,
     /// Octets in `output`.
     output_queued: usize,
-    /// Stuffers never used, for the last RETR's and the last TOP's
-    /// configuration: cloning one is cheaper than building one per message.
-    fresh_stuffers: [Option<Stuffer>; 2],
+    /// The last message's stuffer, restarted for the next one: cheaper than
+    /// building one per message.
+    spare_stuffer: Option<Stuffer>,
     phase: Phase,
     awaiting: Awaiting,
     /// USER was accepted: PASS may follow.
@@ -214,7 +214,7 @@ impl Server {
             staging,
             output: VecDeque::new(),
             output_queued: 0,
-            fresh_stuffers: [None, None],
+            spare_stuffer: None,
             phase: Phase::Authorization,
             awaiting: Awaiting::Nothing,
             user: None,
