@@ -2,15 +2,49 @@
 //! one client message carrying the token; on a refused token, a JSON error
 //! challenge (R7628-2, XO-3), whatever the client answers to it, then failure.
 
+use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{authorize, AuthFailure, CredentialStore, SaslError, ServerStep, StoreError, SPENT};
+use super::{client_name, identified, AuthFailure, CredentialStore, SaslError, ServerStep, SPENT};
 use crate::secret::Secret;
 
+/// Checks a bearer token as the clients send it: non-empty printable ASCII (RFC 6750
+/// `b64token` is a subset), so no separator or line break can be smuggled in.
+pub(super) fn valid_token(token: &[u8]) -> bool {
+    !token.is_empty() && token.iter().all(|&b| (0x21..=0x7e).contains(&b))
+}
+
+/// Splits `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
+fn bearer_token(auth: &[u8]) -> Option<&[u8]> {
+    let (scheme, token) = auth.split_at_checked(7)?;
+    (scheme.eq_ignore_ascii_case(b"Bearer ") && valid_token(token)).then_some(token)
+}
+
+/// The user name and token a bearer-token client is built with: a [`valid_name`](super::valid_name) and a
+/// [`valid_token`], else `InvalidInput` naming the one that is not (`user_what`,
+/// `token_what`).
+pub(super) fn client_credentials(
+    user: &str,
+    user_what: &'static str,
+    token: Secret<Vec<u8>>,
+    token_what: &'static str,
+) -> Result<(String, Secret<Vec<u8>>), SaslError> {
+    let user = client_name(user, user_what)?;
+    if !valid_token(token.expose_secret()) {
+        return Err(SaslError::InvalidInput(token_what));
+    }
+    Ok((user, token))
+}
+
+/// What a client's bearer-token message names: the user it asks to act as, and the
+/// `auth=` value (`Bearer <token>`).
+pub(super) type BearerMessage<'a> = (Option<String>, &'a [u8]);
+
 /// Where a bearer-token exchange is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(super) enum BearerState {
     /// Nothing received yet.
+    #[default]
     Start,
     /// AUTH came without an initial response; the empty challenge was sent.
     Waiting,
@@ -21,19 +55,37 @@ pub(super) enum BearerState {
 }
 
 impl BearerState {
-    /// One step of the exchange. `check` reads a client message and gives the
-    /// token's verdict (see [`BearerState::conclude`]).
+    /// One step of the exchange. `parse` reads a client message (an `Err` fails the
+    /// exchange as malformed); the store then judges its token: the user it
+    /// authenticates goes on to be authorized as the one named, a refused token gets
+    /// the `error_json` challenge.
     pub(super) fn step(
         &mut self,
         response: Option<&[u8]>,
-        check: impl FnOnce(&mut Self, &[u8]) -> ServerStep,
+        store: &dyn CredentialStore,
+        parse: impl FnOnce(&[u8]) -> Result<BearerMessage<'_>, &'static str>,
+        error_json: impl FnOnce() -> Vec<u8>,
     ) -> ServerStep {
         match (*self, response) {
             (BearerState::Start, None) => {
                 *self = BearerState::Waiting;
                 ServerStep::Challenge(Vec::new())
             }
-            (BearerState::Start | BearerState::Waiting, Some(message)) => check(self, message),
+            (BearerState::Start | BearerState::Waiting, Some(message)) => {
+                *self = BearerState::Done;
+                let (authzid, auth) = match parse(message) {
+                    Ok(parsed) => parsed,
+                    Err(why) => return ServerStep::Failure(AuthFailure::Malformed(why)),
+                };
+                let found = match bearer_token(auth) {
+                    Some(token) => store.check_bearer(authzid.as_deref(), token),
+                    None => Ok(None),
+                };
+                identified(found, store, authzid.as_deref(), || {
+                    *self = BearerState::ErrorSent;
+                    ServerStep::Challenge(error_json())
+                })
+            }
             (BearerState::ErrorSent, _) => {
                 *self = BearerState::Done;
                 ServerStep::Failure(AuthFailure::BadCredentials)
@@ -41,38 +93,6 @@ impl BearerState {
             (BearerState::Waiting, None) | (BearerState::Done, _) => {
                 *self = BearerState::Done;
                 SPENT
-            }
-        }
-    }
-
-    /// A message that does not parse: the exchange fails at once.
-    pub(super) fn malformed(&mut self, why: &'static str) -> ServerStep {
-        *self = BearerState::Done;
-        ServerStep::Failure(AuthFailure::Malformed(why))
-    }
-
-    /// The store's verdict on the token: the user it authenticates (then checked
-    /// against the requested `authzid`), none (the error challenge goes out), or a
-    /// store failure.
-    pub(super) fn conclude(
-        &mut self,
-        verdict: Result<Option<alloc::string::String>, StoreError>,
-        authzid: Option<&str>,
-        store: &dyn CredentialStore,
-        error_json: impl FnOnce() -> Vec<u8>,
-    ) -> ServerStep {
-        match verdict {
-            Ok(Some(authcid)) => {
-                *self = BearerState::Done;
-                authorize(store, &authcid, authzid)
-            }
-            Ok(None) => {
-                *self = BearerState::ErrorSent;
-                ServerStep::Challenge(error_json())
-            }
-            Err(e) => {
-                *self = BearerState::Done;
-                ServerStep::Failure(e.into())
             }
         }
     }
@@ -138,3 +158,35 @@ impl BearerClient {
         self.error.as_deref()
     }
 }
+
+/// Implements [`ClientMechanism`](super::ClientMechanism) for a bearer-token mechanism:
+/// the type's `message(&self)` builds its one message, its `exchange` field (a
+/// [`BearerClient`]) paces it, its `two_step` field says whether the message waits for the
+/// empty challenge, and the server's error report is answered with `error_reply`.
+macro_rules! bearer_client {
+    ($ty:ty, $name:literal, error_reply: $reply:literal) => {
+        impl ClientMechanism for $ty {
+            $crate::sasl::facts!($name, cleartext: true);
+
+            fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
+                self.exchange.send_initial()?;
+                Ok(Some(self.message()))
+            }
+
+            fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
+                let early = concat!($name, " challenge before the initial response");
+                let reply = self.exchange.answer(challenge, $reply, early)?;
+                Ok(reply.unwrap_or_else(|| self.message()))
+            }
+
+            fn separate_initial_response(&self) -> bool {
+                self.two_step
+            }
+
+            fn server_error(&self) -> Option<&[u8]> {
+                self.exchange.server_error()
+            }
+        }
+    };
+}
+pub(super) use bearer_client;

@@ -2,12 +2,10 @@
 //! on failure the server sends a JSON error challenge (R7628-2), the client answers with a
 //! single `\x01` (base64 `AQ==`), and the server fails.
 
-use super::bearer::{BearerClient, BearerState};
+use super::bearer::{bearer_client, client_credentials, BearerClient, BearerMessage, BearerState};
 use super::gs2::{escape_saslname, split_gs2_header};
-use super::xoauth2::{bearer_token, valid_token};
 use super::{
-    json_escape, valid_name, ClientMechanism, CredentialStore, SaslError, ServerMechanism,
-    ServerStep,
+    facts, json_escape, ClientMechanism, CredentialStore, SaslError, ServerMechanism, ServerStep,
 };
 use crate::secret::Secret;
 use alloc::string::String;
@@ -42,15 +40,14 @@ impl OAuthBearerClient {
     /// OAuth 2.0 access token. Fails when the user name is empty or has a control
     /// character, or the token is not printable ASCII.
     pub fn new(user: &str, token: impl Into<Secret<Vec<u8>>>) -> Result<Self, SaslError> {
-        let token = token.into();
-        if !valid_name(user) {
-            return Err(SaslError::InvalidInput("OAUTHBEARER user name"));
-        }
-        if !valid_token(token.expose_secret()) {
-            return Err(SaslError::InvalidInput("OAUTHBEARER token"));
-        }
+        let (user, token) = client_credentials(
+            user,
+            "OAUTHBEARER user name",
+            token.into(),
+            "OAUTHBEARER token",
+        )?;
         Ok(OAuthBearerClient {
-            user: String::from(user),
+            user,
             token,
             host: None,
             port: None,
@@ -105,38 +102,8 @@ impl OAuthBearerClient {
     }
 }
 
-impl ClientMechanism for OAuthBearerClient {
-    fn name(&self) -> &str {
-        "OAUTHBEARER"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        true
-    }
-
-    fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        self.exchange.send_initial()?;
-        Ok(Some(self.message()))
-    }
-
-    fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        // R7628-2: any challenge now is the error report; answer with kvsep alone.
-        let reply = self.exchange.answer(
-            challenge,
-            b"\x01",
-            "OAUTHBEARER challenge before the initial response",
-        )?;
-        Ok(reply.unwrap_or_else(|| self.message()))
-    }
-
-    fn separate_initial_response(&self) -> bool {
-        self.two_step
-    }
-
-    fn server_error(&self) -> Option<&[u8]> {
-        self.exchange.server_error()
-    }
-}
+// R7628-2: any challenge after the message is the error report; answer with kvsep alone.
+bearer_client!(OAuthBearerClient, "OAUTHBEARER", error_reply: b"\x01");
 
 /// The server side of `OAUTHBEARER` (RFC 7628), checking through
 /// [`CredentialStore::check_bearer`].
@@ -146,7 +113,7 @@ impl ClientMechanism for OAuthBearerClient {
 /// store refuses, gets the JSON error challenge (`{"status":"invalid_token",...}`,
 /// R7628-2); whatever the client answers then (normally `\x01`), the exchange fails with
 /// [`AuthFailure::BadCredentials`](super::AuthFailure::BadCredentials). `host=`, `port=` and unknown keys are ignored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct OAuthBearerServer {
     scope: Option<String>,
     openid_configuration: Option<String>,
@@ -156,11 +123,7 @@ pub struct OAuthBearerServer {
 impl OAuthBearerServer {
     /// A fresh exchange.
     pub fn new() -> Self {
-        OAuthBearerServer {
-            scope: None,
-            openid_configuration: None,
-            state: BearerState::Start,
-        }
+        Self::default()
     }
 
     /// Names the needed scope in the error challenge.
@@ -175,11 +138,11 @@ impl OAuthBearerServer {
         self
     }
 
-    fn error_json(&self) -> Vec<u8> {
+    fn error_json(scope: &Option<String>, openid_configuration: &Option<String>) -> Vec<u8> {
         let mut json = String::from(r#"{"status":"invalid_token""#);
         for (key, value) in [
-            ("scope", &self.scope),
-            ("openid-configuration", &self.openid_configuration),
+            ("scope", scope),
+            ("openid-configuration", openid_configuration),
         ] {
             if let Some(value) = value {
                 json.push_str(",\"");
@@ -194,7 +157,7 @@ impl OAuthBearerServer {
     }
 
     /// Parses `gs2-header kvsep *kvpair kvsep`; returns the authzid and the `auth` value.
-    fn parse(message: &[u8]) -> Result<(Option<String>, &[u8]), &'static str> {
+    fn parse(message: &[u8]) -> Result<BearerMessage<'_>, &'static str> {
         let (authzid, rest) = split_gs2_header(message)?;
         let pairs = rest
             .strip_prefix(b"\x01")
@@ -221,44 +184,15 @@ impl OAuthBearerServer {
         }
         Ok((authzid, auth.ok_or("OAUTHBEARER needs auth=")?))
     }
-
-    fn check(
-        &self,
-        state: &mut BearerState,
-        message: &[u8],
-        store: &dyn CredentialStore,
-    ) -> ServerStep {
-        let (authzid, auth) = match Self::parse(message) {
-            Ok(parsed) => parsed,
-            Err(why) => return state.malformed(why),
-        };
-        let verdict = match bearer_token(auth) {
-            Some(token) => store.check_bearer(authzid.as_deref(), token),
-            None => Ok(None),
-        };
-        state.conclude(verdict, authzid.as_deref(), store, || self.error_json())
-    }
-}
-
-impl Default for OAuthBearerServer {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 impl ServerMechanism for OAuthBearerServer {
-    fn name(&self) -> &str {
-        "OAUTHBEARER"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        true
-    }
+    facts!("OAUTHBEARER", cleartext: true);
 
     fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
-        let mut state = self.state;
-        let step = state.step(response, |state, message| self.check(state, message, store));
-        self.state = state;
-        step
+        let (scope, openid_configuration) = (&self.scope, &self.openid_configuration);
+        self.state.step(response, store, Self::parse, || {
+            Self::error_json(scope, openid_configuration)
+        })
     }
 }
