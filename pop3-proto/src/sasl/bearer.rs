@@ -36,6 +36,18 @@ pub(super) fn client_credentials(
     Ok((user, token))
 }
 
+/// A bearer-token client's message: its mechanism's `head` (ending in the `^A` before
+/// the token), then `auth=Bearer <token> ^A ^A`, the end both mechanisms share.
+pub(super) fn client_message(head: &[u8], token: &Secret<Vec<u8>>) -> Secret<Vec<u8>> {
+    let token = token.expose_secret();
+    let mut msg = Vec::with_capacity(head.len() + token.len() + 14);
+    msg.extend_from_slice(head);
+    msg.extend_from_slice(b"auth=Bearer ");
+    msg.extend_from_slice(token);
+    msg.extend_from_slice(b"\x01\x01");
+    Secret::new(msg)
+}
+
 /// What a client's bearer-token message names: the user it asks to act as, and the
 /// `auth=` value (`Bearer <token>`).
 pub(super) type BearerMessage<'a> = (Option<String>, &'a [u8]);

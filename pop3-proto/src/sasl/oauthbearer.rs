@@ -2,7 +2,9 @@
 //! on failure the server sends a JSON error challenge (R7628-2), the client answers with a
 //! single `\x01` (base64 `AQ==`), and the server fails.
 
-use super::bearer::{bearer_client, client_credentials, BearerClient, BearerMessage, BearerState};
+use super::bearer::{
+    bearer_client, client_credentials, client_message, BearerClient, BearerMessage, BearerState,
+};
 use super::gs2::{escape_saslname, split_gs2_header};
 use super::{
     facts, json_escape, ClientMechanism, CredentialStore, SaslError, ServerMechanism, ServerStep,
@@ -92,13 +94,7 @@ impl OAuthBearerClient {
             // Writing to a String cannot fail.
             let _ = write!(head, "port={port}\x01");
         }
-        head.push_str("auth=Bearer ");
-        let token = self.token.expose_secret();
-        let mut msg = Vec::with_capacity(head.len() + token.len() + 2);
-        msg.extend_from_slice(head.as_bytes());
-        msg.extend_from_slice(token);
-        msg.extend_from_slice(b"\x01\x01");
-        Secret::new(msg)
+        client_message(head.as_bytes(), &self.token)
     }
 }
 

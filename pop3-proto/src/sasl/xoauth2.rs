@@ -2,7 +2,9 @@
 //! `user=U \x01 auth=Bearer T \x01 \x01`; on a bad token the server sends a base64 JSON
 //! error challenge, the client answers with an empty response (IMPL-11), the server fails.
 
-use super::bearer::{bearer_client, client_credentials, BearerClient, BearerMessage, BearerState};
+use super::bearer::{
+    bearer_client, client_credentials, client_message, BearerClient, BearerMessage, BearerState,
+};
 use super::{
     facts, json_escape, parse_name, ClientMechanism, CredentialStore, SaslError, ServerMechanism,
     ServerStep,
@@ -53,14 +55,11 @@ impl XOAuth2Client {
     }
 
     fn message(&self) -> Secret<Vec<u8>> {
-        let token = self.token.expose_secret();
-        let mut msg = Vec::with_capacity(self.user.len() + token.len() + 22);
-        msg.extend_from_slice(b"user=");
-        msg.extend_from_slice(self.user.as_bytes());
-        msg.extend_from_slice(b"\x01auth=Bearer ");
-        msg.extend_from_slice(token);
-        msg.extend_from_slice(b"\x01\x01");
-        Secret::new(msg)
+        let mut head = Vec::with_capacity(self.user.len() + 6);
+        head.extend_from_slice(b"user=");
+        head.extend_from_slice(self.user.as_bytes());
+        head.push(1);
+        client_message(&head, &self.token)
     }
 }
 
