@@ -353,84 +353,45 @@ impl Greeting {
     }
 }
 
-/// Why a POP2 line could not be parsed. Offsets count from the start of the line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ParseError {
-    /// The line was empty.
-    #[error("the line is empty")]
-    Empty,
-    /// The line, with its CRLF, was longer than 512 octets (R937-8).
-    #[error("the line is {len} octets with its CRLF, more than {max}")]
-    TooLong {
-        /// Its length with CRLF.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// CR, LF or NUL inside the line.
-    #[error("forbidden octet 0x{byte:02X} at offset {offset}")]
-    ForbiddenByte {
-        /// The octet.
-        byte: u8,
-        /// Where it was.
-        offset: usize,
-    },
-    /// A command word that is not one of RFC 937's.
-    #[error("unknown command")]
-    UnknownCommand,
-    /// A reply that does not start with `+`, `-`, `#` or `=`.
-    #[error("the reply does not start with +, -, # or =")]
-    UnknownIndicator,
-    /// A `+` line that is not `+ POP2 <host> [text]`.
-    #[error("not a POP2 greeting")]
-    NotGreeting,
-    /// A required argument was missing.
-    #[error("{what}: an argument is missing")]
-    MissingArgument {
-        /// The command word.
-        what: &'static str,
-    },
-    /// More arguments than the command takes.
-    #[error("{what}: unexpected argument at offset {offset}")]
-    ExtraArgument {
-        /// The command word.
-        what: &'static str,
-        /// Where it starts.
-        offset: usize,
-    },
-    /// Two spaces in a row, or a space at the end of the line.
-    #[error("unexpected space at offset {offset}")]
-    ExtraSpace {
-        /// Where the space was.
-        offset: usize,
-    },
-    /// A `\` at the end of the line, escaping nothing (R937-7).
-    #[error("a backslash at offset {offset} escapes nothing")]
-    DanglingEscape {
-        /// Where the backslash was.
-        offset: usize,
-    },
-    /// A number that is missing, not decimal, or too large.
-    #[error("bad number at offset {offset}")]
-    BadNumber {
-        /// Where the number starts.
-        offset: usize,
-    },
-    /// No space between the indicator (or its number) and the text.
-    #[error("a space is missing at offset {offset}")]
-    MissingSpace {
-        /// Where the space should be.
-        offset: usize,
-    },
-    /// An argument that breaks its value's rule.
-    #[error("{what}: {error}")]
-    BadArgument {
-        /// The command word, or the kind of line.
-        what: &'static str,
-        /// The rule broken.
-        error: ValueError,
-    },
+crate::error::line_parse_error! {
+    /// Why a POP2 line could not be parsed. Offsets count from the start of the line.
+    pub enum ParseError {
+        /// The line, with its CRLF, was longer than 512 octets (R937-8).
+        #[error("the line is {len} octets with its CRLF, more than {max}")]
+        TooLong {
+            /// Its length with CRLF.
+            len: usize,
+            /// The limit.
+            max: usize,
+        },
+        /// A command word that is not one of RFC 937's.
+        #[error("unknown command")]
+        UnknownCommand,
+        /// A reply that does not start with `+`, `-`, `#` or `=`.
+        #[error("the reply does not start with +, -, # or =")]
+        UnknownIndicator,
+        /// A `+` line that is not `+ POP2 <host> [text]`.
+        #[error("not a POP2 greeting")]
+        NotGreeting,
+        /// A `\` at the end of the line, escaping nothing (R937-7).
+        #[error("a backslash at offset {offset} escapes nothing")]
+        DanglingEscape {
+            /// Where the backslash was.
+            offset: usize,
+        },
+        /// A number that is missing, not decimal, or too large.
+        #[error("bad number at offset {offset}")]
+        BadNumber {
+            /// Where the number starts.
+            offset: usize,
+        },
+        /// No space between the indicator (or its number) and the text.
+        #[error("a space is missing at offset {offset}")]
+        MissingSpace {
+            /// Where the space should be.
+            offset: usize,
+        },
+    }
 }
 
 #[cfg(feature = "arbitrary")]
