@@ -2,12 +2,12 @@
 
 use alloc::vec::Vec;
 
-use super::{check_line, decimal_u32, message_number, Cursor};
+use super::{bad, check_line, decimal_u32, message_number, Cursor};
 use crate::error::ParseError;
 use crate::options::CommandOptions;
 use crate::types::{
     ApopDigest, Base64Text, Command, Extension, InitialResponse, Keyword, LanguageRange, Mechanism,
-    MessageNumber, Param, Password, Username, ValueError, Xtnd,
+    MessageNumber, Param, Password, Username, Xtnd,
 };
 
 type Args<'a> = [(usize, &'a [u8])];
@@ -21,10 +21,6 @@ fn arity(what: &'static str, args: &Args<'_>, min: usize, max: usize) -> Result<
         Some(&(offset, _)) => Err(ParseError::ExtraArgument { what, offset }),
         None => Ok(()),
     }
-}
-
-fn bad(what: &'static str) -> impl Fn(ValueError) -> ParseError {
-    move |error| ParseError::BadArgument { what, error }
 }
 
 /// The one argument of a command that takes exactly one.
@@ -79,14 +75,7 @@ impl Command {
             return Err(ParseError::Empty);
         }
         let mut cursor = Cursor::new(line, options.collapse_spaces);
-        let (at, keyword) = cursor.token();
-        if keyword.is_empty() {
-            return Err(if cursor.at_end() {
-                ParseError::Empty
-            } else {
-                ParseError::ExtraSpace { offset: at }
-            });
-        }
+        let (_, keyword) = cursor.first()?;
         if keyword.eq_ignore_ascii_case(b"PASS") {
             // R1939-26, IMPL-5: everything after the first space, as it is.
             let password = match cursor.rest().split_first() {
