@@ -46,6 +46,19 @@ fn check_argument(what: &'static str, bytes: &[u8]) -> Result<(), ValueError> {
     Ok(())
 }
 
+/// A server line as built, refused when it would exceed 512 octets with its CRLF.
+fn fits_reply_line<T: crate::encode::Encode>(what: &'static str, line: T) -> Result<T, ValueError> {
+    let len = line.encoded_len();
+    if len > MAX_REPLY_LINE {
+        return Err(ValueError::TooLong {
+            what,
+            len,
+            max: MAX_REPLY_LINE,
+        });
+    }
+    Ok(line)
+}
+
 fn debug_bytes(f: &mut fmt::Formatter<'_>, name: &str, bytes: &[u8]) -> fmt::Result {
     match core::str::from_utf8(bytes) {
         Ok(s) => write!(f, "{name}({s:?})"),
@@ -283,16 +296,7 @@ pub struct Reply {
 impl Reply {
     /// Builds a reply, refusing one whose line would exceed 512 octets.
     pub fn new(kind: ReplyKind, text: Text) -> Result<Self, ValueError> {
-        let reply = Reply { kind, text };
-        let len = crate::encode::Encode::encoded_len(&reply);
-        if len > MAX_REPLY_LINE {
-            return Err(ValueError::TooLong {
-                what: "POP2 reply line",
-                len,
-                max: MAX_REPLY_LINE,
-            });
-        }
-        Ok(reply)
+        fits_reply_line("POP2 reply line", Reply { kind, text })
     }
 
     /// The kind, with its number.
@@ -330,16 +334,7 @@ pub struct Greeting {
 impl Greeting {
     /// Builds a greeting, refusing one whose line would exceed 512 octets.
     pub fn new(host: HostName, text: Text) -> Result<Self, ValueError> {
-        let greeting = Greeting { host, text };
-        let len = crate::encode::Encode::encoded_len(&greeting);
-        if len > MAX_REPLY_LINE {
-            return Err(ValueError::TooLong {
-                what: "POP2 greeting",
-                len,
-                max: MAX_REPLY_LINE,
-            });
-        }
-        Ok(greeting)
+        fits_reply_line("POP2 greeting", Greeting { host, text })
     }
 
     /// The server's host name.
