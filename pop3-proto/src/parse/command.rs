@@ -31,13 +31,14 @@ fn one<'a>(what: &'static str, args: &Args<'a>) -> Result<(usize, &'a [u8]), Par
         .ok_or(ParseError::MissingArgument { what })
 }
 
-/// The argument of a command that takes at most one.
-fn optional<'a>(
+/// The argument of a command that takes at most one, read by `read`.
+fn optional<'a, T>(
     what: &'static str,
     args: &Args<'a>,
-) -> Result<Option<(usize, &'a [u8])>, ParseError> {
+    read: impl FnOnce((usize, &'a [u8])) -> Result<T, ParseError>,
+) -> Result<Option<T>, ParseError> {
     arity(what, args, 0, 1)?;
-    Ok(args.first().copied())
+    args.first().copied().map(read).transpose()
 }
 
 fn msg(what: &'static str, arg: (usize, &[u8])) -> Result<MessageNumber, ParseError> {
@@ -130,19 +131,16 @@ impl Command {
         } else if is("UTF8") {
             no_args("UTF8", Command::Utf8)
         } else if is("LANG") {
-            let range = optional("LANG", args)?
-                .map(|(_, r)| LanguageRange::new(r).map_err(bad("LANG")))
-                .transpose()?;
+            let range = optional("LANG", args, |(_, r)| {
+                LanguageRange::new(r).map_err(bad("LANG"))
+            })?;
             Ok(Command::Lang(range))
         } else if is("QUIT") {
             no_args("QUIT", Command::Quit)
         } else if is("STAT") {
             no_args("STAT", Command::Stat)
         } else if is("LIST") {
-            let n = optional("LIST", args)?
-                .map(|a| msg("LIST", a))
-                .transpose()?;
-            Ok(Command::List(n))
+            Ok(Command::List(optional("LIST", args, |a| msg("LIST", a))?))
         } else if is("RETR") {
             Ok(Command::Retr(msg("RETR", one("RETR", args)?)?))
         } else if is("DELE") {
@@ -161,10 +159,7 @@ impl Command {
                 _ => Err(ParseError::MissingArgument { what: "TOP" }),
             }
         } else if is("UIDL") {
-            let n = optional("UIDL", args)?
-                .map(|a| msg("UIDL", a))
-                .transpose()?;
-            Ok(Command::Uidl(n))
+            Ok(Command::Uidl(optional("UIDL", args, |a| msg("UIDL", a))?))
         } else if is("XTND") {
             parse_xtnd(args).map(Command::Xtnd)
         } else {
@@ -185,9 +180,7 @@ fn parse_xtnd(args: &Args<'_>) -> Result<Xtnd, ParseError> {
     let is = |name: &str| sub.eq_ignore_ascii_case(name.as_bytes());
     let name = |what, a: (usize, &[u8])| Param::new(a.1).map_err(bad(what));
     if is("BBOARDS") {
-        let n = optional("XTND BBOARDS", rest)?
-            .map(|a| name("XTND BBOARDS", a))
-            .transpose()?;
+        let n = optional("XTND BBOARDS", rest, |a| name("XTND BBOARDS", a))?;
         Ok(Xtnd::Bboards(n))
     } else if is("ARCHIVE") {
         Ok(Xtnd::Archive(name(
