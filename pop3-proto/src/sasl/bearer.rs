@@ -20,9 +20,9 @@ fn bearer_token(auth: &[u8]) -> Option<&[u8]> {
     (scheme.eq_ignore_ascii_case(b"Bearer ") && valid_token(token)).then_some(token)
 }
 
-/// The user name and token a bearer-token client is built with: a [`valid_name`](super::valid_name) and a
-/// [`valid_token`], else `InvalidInput` naming the one that is not (`user_what`,
-/// `token_what`).
+/// The user name and token a bearer-token client is built with: a
+/// [`valid_name`](super::valid_name) and a [`valid_token`], else `InvalidInput` naming
+/// the one that is not (`user_what`, `token_what`).
 pub(super) fn client_credentials(
     user: &str,
     user_what: &'static str,
@@ -177,15 +177,20 @@ impl BearerClient {
 /// empty challenge, and the server's error report is answered with `error_reply`.
 macro_rules! bearer_client {
     ($ty:ty, $name:literal, error_reply: $reply:literal) => {
-        impl ClientMechanism for $ty {
+        impl $crate::sasl::ClientMechanism for $ty {
             $crate::sasl::facts!($name, cleartext: true);
 
-            fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
+            fn initial_response(
+                &mut self,
+            ) -> Result<Option<$crate::sasl::Message>, $crate::sasl::SaslError> {
                 self.exchange.send_initial()?;
                 Ok(Some(self.message()))
             }
 
-            fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
+            fn respond(
+                &mut self,
+                challenge: &[u8],
+            ) -> Result<$crate::sasl::Message, $crate::sasl::SaslError> {
                 let early = concat!($name, " challenge before the initial response");
                 let reply = self.exchange.answer(challenge, $reply, early)?;
                 Ok(reply.unwrap_or_else(|| self.message()))

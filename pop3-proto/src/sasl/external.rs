@@ -3,8 +3,7 @@
 
 use super::{
     client_authzid, facts, identified, one_message_client, received_authzid, AuthFailure,
-    ClientMechanism, CredentialStore, OneMessageClient, OneMessageServer, SaslError,
-    ServerMechanism, ServerStep,
+    CredentialStore, OneMessageClient, OneMessageServer, SaslError, ServerMechanism, ServerStep,
 };
 use crate::secret::Secret;
 use alloc::string::String;

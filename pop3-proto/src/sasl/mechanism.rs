@@ -285,6 +285,9 @@ impl OneMessageClient {
     }
 }
 
+/// A mechanism message as the client macros below write their signatures.
+pub(crate) type Message = Secret<Vec<u8>>;
+
 /// Writes the two trait methods that only state facts about a mechanism, `name` and
 /// `is_cleartext`, inside an `impl ClientMechanism` or `impl ServerMechanism`:
 /// `facts!("PLAIN", cleartext: true);`.
@@ -306,15 +309,20 @@ pub(crate) use facts;
 /// says when it may go out.
 macro_rules! one_message_client {
     ($ty:ty, $name:literal, cleartext: $cleartext:literal) => {
-        impl ClientMechanism for $ty {
+        impl $crate::sasl::ClientMechanism for $ty {
             $crate::sasl::facts!($name, cleartext: $cleartext);
 
-            fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
+            fn initial_response(
+                &mut self,
+            ) -> Result<Option<$crate::sasl::Message>, $crate::sasl::SaslError> {
                 self.exchange.send_initial()?;
                 Ok(Some(self.message()))
             }
 
-            fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
+            fn respond(
+                &mut self,
+                challenge: &[u8],
+            ) -> Result<$crate::sasl::Message, $crate::sasl::SaslError> {
                 self.exchange.send_answer(challenge)?;
                 Ok(self.message())
             }

@@ -6,9 +6,7 @@ use super::bearer::{
     bearer_client, client_credentials, client_message, BearerClient, BearerMessage, BearerState,
 };
 use super::gs2::{escape_saslname, split_gs2_header};
-use super::{
-    facts, json_escape, ClientMechanism, CredentialStore, SaslError, ServerMechanism, ServerStep,
-};
+use super::{facts, json_escape, CredentialStore, SaslError, ServerMechanism, ServerStep};
 use crate::secret::Secret;
 use alloc::string::String;
 use alloc::vec::Vec;

@@ -2,8 +2,8 @@
 
 use super::{
     check_password, client_authzid, client_name, facts, one_message_client, parse_name,
-    received_authzid, AuthFailure, ClientMechanism, CredentialStore, OneMessageClient,
-    OneMessageServer, SaslError, ServerMechanism, ServerStep,
+    received_authzid, AuthFailure, CredentialStore, OneMessageClient, OneMessageServer, SaslError,
+    ServerMechanism, ServerStep,
 };
 use crate::secret::Secret;
 use alloc::string::String;

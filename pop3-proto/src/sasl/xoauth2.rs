@@ -6,8 +6,7 @@ use super::bearer::{
     bearer_client, client_credentials, client_message, BearerClient, BearerMessage, BearerState,
 };
 use super::{
-    facts, json_escape, parse_name, ClientMechanism, CredentialStore, SaslError, ServerMechanism,
-    ServerStep,
+    facts, json_escape, parse_name, CredentialStore, SaslError, ServerMechanism, ServerStep,
 };
 use crate::secret::Secret;
 use alloc::string::String;
