@@ -125,13 +125,26 @@ enum BearerClientState {
 /// The client side of a bearer-token exchange, shared by OAUTHBEARER and XOAUTH2:
 /// one message carrying the token, then, on failure, the server's error report,
 /// kept for [`ClientMechanism::server_error`](super::ClientMechanism::server_error).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(super) struct BearerClient {
     state: BearerClientState,
     error: Option<Vec<u8>>,
+    error_reply: &'static [u8],
+    early: &'static str,
 }
 
 impl BearerClient {
+    /// An exchange that answers the server's error report with `error_reply`, and
+    /// fails with `MalformedChallenge(early)` on a challenge before the message.
+    pub(super) fn new(error_reply: &'static [u8], early: &'static str) -> Self {
+        BearerClient {
+            state: BearerClientState::Start,
+            error: None,
+            error_reply,
+            early,
+        }
+    }
+
     /// The initial response (the mechanism's one message) is to go out.
     pub(super) fn send_initial(&mut self) -> Result<(), SaslError> {
         if self.state != BearerClientState::Start {
@@ -143,23 +156,21 @@ impl BearerClient {
 
     /// A challenge: the empty one before the message (the two-step form of R5034-8
     /// and XO-2) gives `None` (send the message), the error report after it is kept
-    /// and answered with `error_reply`.
+    /// and answered with the error reply.
     pub(super) fn answer(
         &mut self,
         challenge: &[u8],
-        error_reply: &[u8],
-        early: &'static str,
     ) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
         match self.state {
             BearerClientState::Start if challenge.is_empty() => {
                 self.state = BearerClientState::Sent;
                 Ok(None)
             }
-            BearerClientState::Start => Err(SaslError::MalformedChallenge(early)),
+            BearerClientState::Start => Err(SaslError::MalformedChallenge(self.early)),
             BearerClientState::Sent => {
                 self.error = Some(challenge.to_vec());
                 self.state = BearerClientState::Answered;
-                Ok(Some(Secret::new(error_reply.to_vec())))
+                Ok(Some(Secret::new(self.error_reply.to_vec())))
             }
             BearerClientState::Answered => Err(SaslError::UnexpectedChallenge),
         }
@@ -172,30 +183,12 @@ impl BearerClient {
 }
 
 /// Implements [`ClientMechanism`](super::ClientMechanism) for a bearer-token mechanism:
-/// the type's `message(&self)` builds its one message, its `exchange` field (a
-/// [`BearerClient`]) paces it, its `two_step` field says whether the message waits for the
-/// empty challenge, and the server's error report is answered with `error_reply`.
+/// a one-message client (see `one_message_client!`) whose `exchange` is a
+/// [`BearerClient`], whose `two_step` field says whether the message waits for the empty
+/// challenge, and which keeps the server's error report.
 macro_rules! bearer_client {
-    ($ty:ty, $name:literal, error_reply: $reply:literal) => {
-        impl $crate::sasl::ClientMechanism for $ty {
-            $crate::sasl::facts!($name, cleartext: true);
-
-            fn initial_response(
-                &mut self,
-            ) -> Result<Option<$crate::sasl::Message>, $crate::sasl::SaslError> {
-                self.exchange.send_initial()?;
-                Ok(Some(self.message()))
-            }
-
-            fn respond(
-                &mut self,
-                challenge: &[u8],
-            ) -> Result<$crate::sasl::Message, $crate::sasl::SaslError> {
-                let early = concat!($name, " challenge before the initial response");
-                let reply = self.exchange.answer(challenge, $reply, early)?;
-                Ok(reply.unwrap_or_else(|| self.message()))
-            }
-
+    ($ty:ty, $name:literal) => {
+        $crate::sasl::one_message_client!($ty, $name, cleartext: true,
             fn separate_initial_response(&self) -> bool {
                 self.two_step
             }
@@ -203,7 +196,7 @@ macro_rules! bearer_client {
             fn server_error(&self) -> Option<&[u8]> {
                 self.exchange.server_error()
             }
-        }
+        );
     };
 }
 pub(super) use bearer_client;

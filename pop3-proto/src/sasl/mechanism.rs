@@ -276,16 +276,17 @@ impl OneMessageClient {
         Ok(())
     }
 
-    /// A challenge came: only the empty one, before the message, is answered with it.
-    pub(crate) fn send_answer(&mut self, challenge: &[u8]) -> Result<(), SaslError> {
+    /// A challenge came: only the empty one, before the message, is answered, with the
+    /// message (`None`: send the message).
+    pub(crate) fn answer(&mut self, challenge: &[u8]) -> Result<Option<Message>, SaslError> {
         if !challenge.is_empty() {
             return Err(SaslError::UnexpectedChallenge);
         }
-        self.send_initial()
+        self.send_initial().map(|()| None)
     }
 }
 
-/// A mechanism message as the client macros below write their signatures.
+/// A mechanism message, as the client macros below write their signatures.
 pub(crate) type Message = Secret<Vec<u8>>;
 
 /// Writes the two trait methods that only state facts about a mechanism, `name` and
@@ -305,10 +306,12 @@ macro_rules! facts {
 pub(crate) use facts;
 
 /// Implements [`ClientMechanism`] for a mechanism whose whole exchange is one message:
-/// the type's `message(&self)` builds it and its `exchange` field, a [`OneMessageClient`],
-/// says when it may go out.
+/// the type's `message(&self)` builds it and its `exchange` field says when it may go out
+/// (`send_initial`) and what a challenge is answered with (`answer`: `None` for the
+/// message itself). A [`OneMessageClient`] or a bearer exchange; further trait methods
+/// may follow the facts.
 macro_rules! one_message_client {
-    ($ty:ty, $name:literal, cleartext: $cleartext:literal) => {
+    ($ty:ty, $name:literal, cleartext: $cleartext:literal $(, $($more:item)*)?) => {
         impl $crate::sasl::ClientMechanism for $ty {
             $crate::sasl::facts!($name, cleartext: $cleartext);
 
@@ -323,9 +326,11 @@ macro_rules! one_message_client {
                 &mut self,
                 challenge: &[u8],
             ) -> Result<$crate::sasl::Message, $crate::sasl::SaslError> {
-                self.exchange.send_answer(challenge)?;
-                Ok(self.message())
+                let reply = self.exchange.answer(challenge)?;
+                Ok(reply.unwrap_or_else(|| self.message()))
             }
+
+            $($($more)*)?
         }
     };
 }

@@ -52,7 +52,12 @@ impl OAuthBearerClient {
             host: None,
             port: None,
             two_step: false,
-            exchange: BearerClient::default(),
+            exchange: BearerClient::new(
+                // R7628-2: any challenge after the message is the error report; answer
+                // with kvsep alone.
+                b"\x01",
+                "OAUTHBEARER challenge before the initial response",
+            ),
         })
     }
 
@@ -96,8 +101,7 @@ impl OAuthBearerClient {
     }
 }
 
-// R7628-2: any challenge after the message is the error report; answer with kvsep alone.
-bearer_client!(OAuthBearerClient, "OAUTHBEARER", error_reply: b"\x01");
+bearer_client!(OAuthBearerClient, "OAUTHBEARER");
 
 /// The server side of `OAUTHBEARER` (RFC 7628), checking through
 /// [`CredentialStore::check_bearer`].

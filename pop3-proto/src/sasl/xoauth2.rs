@@ -42,7 +42,11 @@ impl XOAuth2Client {
             user,
             token,
             two_step: false,
-            exchange: BearerClient::default(),
+            exchange: BearerClient::new(
+                // XO-3: an error report; IMPL-11: answer with an empty response.
+                b"",
+                "XOAUTH2 challenge before the initial response",
+            ),
         })
     }
 
@@ -62,8 +66,7 @@ impl XOAuth2Client {
     }
 }
 
-// XO-3: an error report; IMPL-11: answer with an empty response.
-bearer_client!(XOAuth2Client, "XOAUTH2", error_reply: b"");
+bearer_client!(XOAuth2Client, "XOAUTH2");
 
 /// The server side of `XOAUTH2`, checking through [`CredentialStore::check_bearer`].
 ///
