@@ -60,6 +60,18 @@ trait Sink {
         let mut digits = [0u8; 20];
         self.put(decimal(n, &mut digits));
     }
+
+    /// A space, then `bytes`: the next argument of a line.
+    fn arg(&mut self, bytes: &[u8]) {
+        self.put(b" ");
+        self.put(bytes);
+    }
+
+    /// A space, then `n` in decimal: the next numeric argument of a line.
+    fn number_arg(&mut self, n: u64) {
+        self.put(b" ");
+        self.number(n);
+    }
 }
 
 /// `n` in decimal, written into the end of `digits`: the crate's one decimal
@@ -157,8 +169,7 @@ const CRLF: &[u8] = b"\r\n";
 fn extension(ext: &Extension, out: &mut dyn Sink) {
     out.put(ext.keyword().as_bytes());
     for arg in ext.args() {
-        out.put(b" ");
-        out.put(arg.as_bytes());
+        out.arg(arg.as_bytes());
     }
 }
 
@@ -166,51 +177,31 @@ impl Emit for Command {
     fn emit(&self, out: &mut dyn Sink) {
         out.put(self.keyword());
         match self {
-            Command::User(name) => {
-                out.put(b" ");
-                out.put(name.as_bytes());
-            }
-            Command::Pass(password) => {
-                out.put(b" ");
-                out.put(password.expose_secret());
-            }
+            Command::User(name) => out.arg(name.as_bytes()),
+            Command::Pass(password) => out.arg(password.expose_secret()),
             Command::Apop { name, digest } => {
-                out.put(b" ");
-                out.put(name.as_bytes());
-                out.put(b" ");
-                out.put(digest.as_bytes());
+                out.arg(name.as_bytes());
+                out.arg(digest.as_bytes());
             }
             Command::Auth {
                 mechanism,
                 initial_response,
             } => {
-                out.put(b" ");
-                out.put(mechanism.as_bytes());
+                out.arg(mechanism.as_bytes());
                 match initial_response {
                     None => {}
                     Some(InitialResponse::Empty) => out.put(b" ="),
-                    Some(InitialResponse::Base64(text)) => {
-                        out.put(b" ");
-                        out.put(text.expose_secret());
-                    }
+                    Some(InitialResponse::Base64(text)) => out.arg(text.expose_secret()),
                 }
             }
-            Command::Lang(Some(range)) => {
-                out.put(b" ");
-                out.put(range.as_bytes());
-            }
+            Command::Lang(Some(range)) => out.arg(range.as_bytes()),
             Command::List(Some(msg))
             | Command::Retr(msg)
             | Command::Dele(msg)
-            | Command::Uidl(Some(msg)) => {
-                out.put(b" ");
-                out.number(u64::from(msg.get()));
-            }
+            | Command::Uidl(Some(msg)) => out.number_arg(u64::from(msg.get())),
             Command::Top { msg, lines } => {
-                out.put(b" ");
-                out.number(u64::from(msg.get()));
-                out.put(b" ");
-                out.number(u64::from(*lines));
+                out.number_arg(u64::from(msg.get()));
+                out.number_arg(u64::from(*lines));
             }
             Command::Xtnd(xtnd) => {
                 out.put(b" ");
@@ -218,8 +209,7 @@ impl Emit for Command {
                     Xtnd::Bboards(name) => {
                         out.put(b"BBOARDS");
                         if let Some(name) = name {
-                            out.put(b" ");
-                            out.put(name.as_bytes());
+                            out.arg(name.as_bytes());
                         }
                     }
                     Xtnd::Archive(name) => {
@@ -236,8 +226,7 @@ impl Emit for Command {
             Command::Other(ext) => {
                 // The keyword is already out.
                 for arg in ext.args() {
-                    out.put(b" ");
-                    out.put(arg.as_bytes());
+                    out.arg(arg.as_bytes());
                 }
             }
             Command::Stls
@@ -289,8 +278,7 @@ impl Emit for StatusLine {
     fn emit(&self, out: &mut dyn Sink) {
         status_prefix(out, self.status(), self.code());
         if !self.text().is_empty() {
-            out.put(b" ");
-            out.put(self.text().as_bytes());
+            out.arg(self.text().as_bytes());
         }
         out.put(CRLF);
     }
@@ -334,8 +322,7 @@ pub(crate) fn put_language<B: BufMut + ?Sized>(
 fn language<S: Sink + ?Sized>(out: &mut S, tag: &[u8], description: Option<&[u8]>) {
     out.put(tag);
     if let Some(description) = description {
-        out.put(b" ");
-        out.put(description);
+        out.arg(description);
     }
     out.put(CRLF);
 }
@@ -366,13 +353,11 @@ impl Emit for Capability {
         match self {
             Capability::Sasl(mechanisms) => {
                 for m in mechanisms {
-                    out.put(b" ");
-                    out.put(m.as_bytes());
+                    out.arg(m.as_bytes());
                 }
             }
             Capability::LoginDelay { seconds, per_user } => {
-                out.put(b" ");
-                out.number(u64::from(*seconds));
+                out.number_arg(u64::from(*seconds));
                 if *per_user {
                     out.put(b" USER");
                 }
@@ -389,15 +374,13 @@ impl Emit for Capability {
             }
             Capability::Implementation(text) => {
                 if !text.is_empty() {
-                    out.put(b" ");
-                    out.put(text.as_bytes());
+                    out.arg(text.as_bytes());
                 }
             }
             Capability::Utf8 { user: true } => out.put(b" USER"),
             Capability::Other(other) => {
                 if let Some(args) = other.args() {
-                    out.put(b" ");
-                    out.put(args.as_bytes());
+                    out.arg(args.as_bytes());
                 }
             }
             Capability::Top
@@ -417,19 +400,16 @@ impl Emit for Capability {
 /// `msg size [maxima]`, without a line ending.
 fn scan_text<S: Sink + ?Sized>(out: &mut S, msg: u64, size: u64, maxima: Option<u64>) {
     out.number(msg);
-    out.put(b" ");
-    out.number(size);
+    out.number_arg(size);
     if let Some(maxima) = maxima {
-        out.put(b" ");
-        out.number(maxima);
+        out.number_arg(maxima);
     }
 }
 
 /// `msg unique-id`, without a line ending.
 fn uid_text<S: Sink + ?Sized>(out: &mut S, msg: u64, uid: &[u8]) {
     out.number(msg);
-    out.put(b" ");
-    out.put(uid);
+    out.arg(uid);
 }
 
 impl Emit for ScanListing {
@@ -459,8 +439,7 @@ impl Emit for LanguageListing {
 impl Emit for GroupListing {
     fn emit(&self, out: &mut dyn Sink) {
         out.put(self.name.as_bytes());
-        out.put(b" ");
-        out.number(self.maxima);
+        out.number_arg(self.maxima);
         out.put(CRLF);
     }
 }
@@ -485,8 +464,7 @@ impl DropListing {
     pub fn to_text(&self) -> Text {
         text_of(|out| {
             out.number(u64::from(self.count));
-            out.put(b" ");
-            out.number(self.size);
+            out.number_arg(self.size);
         })
     }
 }

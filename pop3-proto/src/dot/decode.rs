@@ -379,11 +379,12 @@ impl BodyDecoder {
         }
     }
 
-    /// Consumes one byte that a state transition looked at.
+    /// Consumes the one byte a state transition looked at and moves to `next`.
     #[inline]
-    fn consume_one<I: Input>(&mut self, buf: &mut I) {
+    fn consume_into<I: Input>(&mut self, buf: &mut I, next: State) {
         buf.skip(1);
         self.examined += 1;
+        self.state = next;
     }
 
     /// Decides the next piece, without the size limit. Consumes only the bytes of state
@@ -397,48 +398,32 @@ impl BodyDecoder {
                     self.state = State::LineStart;
                     return Step::Static(b"\r\n");
                 }
-                State::LineStart => {
+                State::LineStart | State::Dot | State::DotCr => {
                     let Some(&b) = buf.bytes().first() else {
                         return Step::NeedMore;
                     };
-                    if b == b'.' {
-                        self.consume_one(buf);
-                        self.state = State::Dot;
-                    } else {
-                        self.state = State::Mid;
-                    }
-                }
-                State::Dot => {
-                    let Some(&b) = buf.bytes().first() else {
-                        return Step::NeedMore;
-                    };
-                    match b {
-                        b'\r' => {
-                            self.consume_one(buf);
-                            self.state = State::DotCr;
-                        }
-                        b'\n' if self.config.allow_bare_lf => {
-                            self.consume_one(buf);
-                            self.state = State::Done;
+                    match (self.state, b) {
+                        (State::LineStart, b'.') => self.consume_into(buf, State::Dot),
+                        (State::LineStart, _) => self.state = State::Mid,
+                        (State::Dot, b'\r') => self.consume_into(buf, State::DotCr),
+                        (State::Dot, b'\n') if self.config.allow_bare_lf => {
+                            self.consume_into(buf, State::Done);
                             return Step::End;
                         }
                         // The dot was a stuffing dot (or an unstuffed leading dot): it
                         // stays dropped, and the line goes on from this byte.
-                        _ => self.state = State::Mid,
+                        (State::Dot, _) => self.state = State::Mid,
+                        (State::DotCr, b'\n') => {
+                            self.consume_into(buf, State::Done);
+                            return Step::End;
+                        }
+                        // `.\r` then something else (DotCr, the only state left): the
+                        // dot was stuffing, the `\r` content.
+                        _ => {
+                            self.state = State::Cr;
+                            return Step::Static(b"\r");
+                        }
                     }
-                }
-                State::DotCr => {
-                    let Some(&b) = buf.bytes().first() else {
-                        return Step::NeedMore;
-                    };
-                    if b == b'\n' {
-                        self.consume_one(buf);
-                        self.state = State::Done;
-                        return Step::End;
-                    }
-                    // `.\r` then something else: the dot was stuffing, the `\r` content.
-                    self.state = State::Cr;
-                    return Step::Static(b"\r");
                 }
                 State::Mid | State::Cr => {
                     if buf.bytes().is_empty() {

@@ -1,6 +1,6 @@
 //! Capability lines of a CAPA reply (RFC 2449 §5, §6; R2449-8).
 
-use super::check_line;
+use super::{bad, check_line};
 use crate::error::ParseError;
 use crate::types::{Capability, OtherCapability, Text};
 
@@ -30,19 +30,10 @@ impl Capability {
         if let Some(capability) = Capability::typed(tag, args) {
             return Ok(capability);
         }
-        let args = args
-            .map(Text::new)
-            .transpose()
-            .map_err(|error| ParseError::BadArgument {
-                what: "capability",
-                error,
-            })?;
+        let args = args.map(Text::new).transpose().map_err(bad("capability"))?;
         OtherCapability::new(tag, args)
             .map(Capability::Other)
-            .map_err(|error| ParseError::BadArgument {
-                what: "capability tag",
-                error,
-            })
+            .map_err(bad("capability tag"))
     }
 }
 

@@ -2,12 +2,12 @@
 
 use alloc::vec::Vec;
 
-use super::{check_line, decimal_u32, message_number, Cursor};
+use super::{bad, check_line, decimal_u32, message_number, Cursor};
 use crate::error::ParseError;
 use crate::options::CommandOptions;
 use crate::types::{
     ApopDigest, Base64Text, Command, Extension, InitialResponse, Keyword, LanguageRange, Mechanism,
-    MessageNumber, Param, Password, Username, ValueError, Xtnd,
+    MessageNumber, Param, Password, Username, Xtnd,
 };
 
 type Args<'a> = [(usize, &'a [u8])];
@@ -23,10 +23,6 @@ fn arity(what: &'static str, args: &Args<'_>, min: usize, max: usize) -> Result<
     }
 }
 
-fn bad(what: &'static str) -> impl Fn(ValueError) -> ParseError {
-    move |error| ParseError::BadArgument { what, error }
-}
-
 /// The one argument of a command that takes exactly one.
 fn one<'a>(what: &'static str, args: &Args<'a>) -> Result<(usize, &'a [u8]), ParseError> {
     arity(what, args, 1, 1)?;
@@ -35,13 +31,14 @@ fn one<'a>(what: &'static str, args: &Args<'a>) -> Result<(usize, &'a [u8]), Par
         .ok_or(ParseError::MissingArgument { what })
 }
 
-/// The argument of a command that takes at most one.
-fn optional<'a>(
+/// The argument of a command that takes at most one, read by `read`.
+fn optional<'a, T>(
     what: &'static str,
     args: &Args<'a>,
-) -> Result<Option<(usize, &'a [u8])>, ParseError> {
+    read: impl FnOnce((usize, &'a [u8])) -> Result<T, ParseError>,
+) -> Result<Option<T>, ParseError> {
     arity(what, args, 0, 1)?;
-    Ok(args.first().copied())
+    args.first().copied().map(read).transpose()
 }
 
 fn msg(what: &'static str, arg: (usize, &[u8])) -> Result<MessageNumber, ParseError> {
@@ -79,14 +76,7 @@ impl Command {
             return Err(ParseError::Empty);
         }
         let mut cursor = Cursor::new(line, options.collapse_spaces);
-        let (at, keyword) = cursor.token();
-        if keyword.is_empty() {
-            return Err(if cursor.at_end() {
-                ParseError::Empty
-            } else {
-                ParseError::ExtraSpace { offset: at }
-            });
-        }
+        let (_, keyword) = cursor.first()?;
         if keyword.eq_ignore_ascii_case(b"PASS") {
             // R1939-26, IMPL-5: everything after the first space, as it is.
             let password = match cursor.rest().split_first() {
@@ -141,19 +131,16 @@ impl Command {
         } else if is("UTF8") {
             no_args("UTF8", Command::Utf8)
         } else if is("LANG") {
-            let range = optional("LANG", args)?
-                .map(|(_, r)| LanguageRange::new(r).map_err(bad("LANG")))
-                .transpose()?;
+            let range = optional("LANG", args, |(_, r)| {
+                LanguageRange::new(r).map_err(bad("LANG"))
+            })?;
             Ok(Command::Lang(range))
         } else if is("QUIT") {
             no_args("QUIT", Command::Quit)
         } else if is("STAT") {
             no_args("STAT", Command::Stat)
         } else if is("LIST") {
-            let n = optional("LIST", args)?
-                .map(|a| msg("LIST", a))
-                .transpose()?;
-            Ok(Command::List(n))
+            Ok(Command::List(optional("LIST", args, |a| msg("LIST", a))?))
         } else if is("RETR") {
             Ok(Command::Retr(msg("RETR", one("RETR", args)?)?))
         } else if is("DELE") {
@@ -172,10 +159,7 @@ impl Command {
                 _ => Err(ParseError::MissingArgument { what: "TOP" }),
             }
         } else if is("UIDL") {
-            let n = optional("UIDL", args)?
-                .map(|a| msg("UIDL", a))
-                .transpose()?;
-            Ok(Command::Uidl(n))
+            Ok(Command::Uidl(optional("UIDL", args, |a| msg("UIDL", a))?))
         } else if is("XTND") {
             parse_xtnd(args).map(Command::Xtnd)
         } else {
@@ -196,9 +180,7 @@ fn parse_xtnd(args: &Args<'_>) -> Result<Xtnd, ParseError> {
     let is = |name: &str| sub.eq_ignore_ascii_case(name.as_bytes());
     let name = |what, a: (usize, &[u8])| Param::new(a.1).map_err(bad(what));
     if is("BBOARDS") {
-        let n = optional("XTND BBOARDS", rest)?
-            .map(|a| name("XTND BBOARDS", a))
-            .transpose()?;
+        let n = optional("XTND BBOARDS", rest, |a| name("XTND BBOARDS", a))?;
         Ok(Xtnd::Bboards(n))
     } else if is("ARCHIVE") {
         Ok(Xtnd::Archive(name(

@@ -1,45 +1,73 @@
 //! The listings inside replies: drop (STAT), scan (LIST), unique-id (UIDL),
 //! language (LANG) and discussion-group (XTND BBOARDS) listings.
 
-use super::{check_line, decimal, decimal_u32, message_number, Cursor};
+use super::{bad, check_line, decimal, decimal_u32, message_number, Cursor};
 use crate::error::ParseError;
 use crate::options::ReplyOptions;
 use crate::types::{
-    DropListing, GroupListing, GroupName, LanguageListing, LanguageTag, ScanListing, Text,
-    UidListing, UniqueId,
+    DropListing, GroupListing, GroupName, LanguageListing, LanguageTag, MessageNumber, ScanListing,
+    Text, UidListing, UniqueId, ValueError,
 };
 
-/// The next field; `MissingArgument` at the end of the line.
-fn field<'a>(what: &'static str, cursor: &mut Cursor<'a>) -> Result<(usize, &'a [u8]), ParseError> {
-    if !cursor.separator()? {
-        return Err(ParseError::MissingArgument { what });
-    }
-    Ok(cursor.token())
+/// The fields of one listing line, read in order; errors name the listing (`what`).
+struct Fields<'a> {
+    what: &'static str,
+    cursor: Cursor<'a>,
+    started: bool,
 }
 
-/// After the last required field: the end of the line, or a space and anything
-/// (allowed but discouraged, R1939-31, R1939-32, R1082-3).
-fn ignore_rest(what: &'static str, cursor: &Cursor<'_>) -> Result<(), ParseError> {
-    match cursor.rest().first() {
-        None | Some(b' ') => Ok(()),
-        Some(_) => Err(ParseError::ExtraArgument {
+impl<'a> Fields<'a> {
+    /// Checks the line and stands before its first field.
+    fn new(what: &'static str, line: &'a [u8], collapse: bool) -> Result<Self, ParseError> {
+        check_line(line)?;
+        Ok(Fields {
             what,
-            offset: cursor.offset(),
-        }),
+            cursor: Cursor::new(line, collapse),
+            started: false,
+        })
     }
-}
 
-/// The first field of a listing line.
-fn first<'a>(cursor: &mut Cursor<'a>) -> Result<(usize, &'a [u8]), ParseError> {
-    let (at, token) = cursor.token();
-    if token.is_empty() {
-        return Err(if cursor.at_end() {
-            ParseError::Empty
+    /// The next field, required: the first, or one after a separator.
+    fn next(&mut self) -> Result<(usize, &'a [u8]), ParseError> {
+        if core::mem::replace(&mut self.started, true) {
+            self.cursor.field(self.what)
         } else {
-            ParseError::ExtraSpace { offset: at }
-        });
+            self.cursor.first()
+        }
     }
-    Ok((at, token))
+
+    /// The next field as a message number.
+    fn message_number(&mut self) -> Result<MessageNumber, ParseError> {
+        let (at, msg) = self.next()?;
+        message_number(self.what, at, msg)
+    }
+
+    /// The next field as a size or count, any `u64`.
+    fn number(&mut self) -> Result<u64, ParseError> {
+        let (at, number) = self.next()?;
+        decimal(self.what, at, number, u64::MAX)
+    }
+
+    /// The next field as a value of its own rule (`new`).
+    fn value<T>(
+        &mut self,
+        new: impl FnOnce(&'a [u8]) -> Result<T, ValueError>,
+    ) -> Result<T, ParseError> {
+        let (_, value) = self.next()?;
+        new(value).map_err(bad(self.what))
+    }
+
+    /// After the last required field: the end of the line, or a space and anything
+    /// (allowed but discouraged, R1939-31, R1939-32, R1082-3).
+    fn ignore_rest(&self) -> Result<(), ParseError> {
+        match self.cursor.rest().first() {
+            None | Some(b' ') => Ok(()),
+            Some(_) => Err(ParseError::ExtraArgument {
+                what: self.what,
+                offset: self.cursor.offset(),
+            }),
+        }
+    }
 }
 
 impl DropListing {
@@ -84,14 +112,11 @@ impl DropListing {
     }
 
     fn parse_strict(text: &[u8], options: &ReplyOptions) -> Result<DropListing, ParseError> {
-        const WHAT: &str = "drop listing";
-        check_line(text)?;
-        let mut cursor = Cursor::new(text, options.collapse_spaces);
-        let (at, count) = first(&mut cursor)?;
-        let count = decimal_u32(WHAT, at, count)?;
-        let (at, size) = field(WHAT, &mut cursor)?;
-        let size = decimal(WHAT, at, size, u64::MAX)?;
-        ignore_rest(WHAT, &cursor)?;
+        let mut fields = Fields::new("drop listing", text, options.collapse_spaces)?;
+        let (at, count) = fields.next()?;
+        let count = decimal_u32(fields.what, at, count)?;
+        let size = fields.number()?;
+        fields.ignore_rest()?;
         Ok(DropListing { count, size })
     }
 }
@@ -113,20 +138,15 @@ impl ScanListing {
     /// Parses a scan listing with the given options: with `bboard_scan`, the
     /// `msg size maxima` form of an open discussion group (R1082-4).
     pub fn parse_with(line: &[u8], options: &ReplyOptions) -> Result<ScanListing, ParseError> {
-        const WHAT: &str = "scan listing";
-        check_line(line)?;
-        let mut cursor = Cursor::new(line, options.collapse_spaces);
-        let (at, msg) = first(&mut cursor)?;
-        let msg = message_number(WHAT, at, msg)?;
-        let (at, size) = field(WHAT, &mut cursor)?;
-        let size = decimal(WHAT, at, size, u64::MAX)?;
+        let mut fields = Fields::new("scan listing", line, options.collapse_spaces)?;
+        let msg = fields.message_number()?;
+        let size = fields.number()?;
         let maxima = if options.bboard_scan {
-            let (at, maxima) = field(WHAT, &mut cursor)?;
-            Some(decimal(WHAT, at, maxima, u64::MAX)?)
+            Some(fields.number()?)
         } else {
             None
         };
-        ignore_rest(WHAT, &cursor)?;
+        fields.ignore_rest()?;
         Ok(ScanListing { msg, size, maxima })
     }
 }
@@ -149,18 +169,13 @@ impl UidListing {
     /// Parses a unique-id listing with the given options (`collapse_spaces`: runs
     /// of spaces and trailing spaces).
     pub fn parse_with(line: &[u8], options: &ReplyOptions) -> Result<UidListing, ParseError> {
-        const WHAT: &str = "unique-id listing";
-        check_line(line)?;
-        let mut cursor = Cursor::new(line, options.collapse_spaces);
-        let (at, msg) = first(&mut cursor)?;
-        let msg = message_number(WHAT, at, msg)?;
-        let (_, uid) = field(WHAT, &mut cursor)?;
-        let uid =
-            UniqueId::new(uid).map_err(|error| ParseError::BadArgument { what: WHAT, error })?;
-        if cursor.separator()? {
+        let mut fields = Fields::new("unique-id listing", line, options.collapse_spaces)?;
+        let msg = fields.message_number()?;
+        let uid = fields.value(UniqueId::new)?;
+        if fields.cursor.separator()? {
             return Err(ParseError::ExtraArgument {
-                what: WHAT,
-                offset: cursor.offset(),
+                what: fields.what,
+                offset: fields.cursor.offset(),
             });
         }
         Ok(UidListing { msg, uid })
@@ -179,17 +194,11 @@ impl LanguageListing {
     /// assert_eq!(l.description.unwrap().as_bytes(), b"English Boontling dialect");
     /// ```
     pub fn parse(line: &[u8]) -> Result<LanguageListing, ParseError> {
-        const WHAT: &str = "language listing";
-        check_line(line)?;
-        let mut cursor = Cursor::new(line, false);
-        let (_, tag) = first(&mut cursor)?;
-        let tag =
-            LanguageTag::new(tag).map_err(|error| ParseError::BadArgument { what: WHAT, error })?;
-        let description = match cursor.rest().split_first() {
+        let mut fields = Fields::new("language listing", line, false)?;
+        let tag = fields.value(LanguageTag::new)?;
+        let description = match fields.cursor.rest().split_first() {
             None => None,
-            Some((_, text)) => Some(
-                Text::new(text).map_err(|error| ParseError::BadArgument { what: WHAT, error })?,
-            ),
+            Some((_, text)) => Some(Text::new(text).map_err(bad(fields.what))?),
         };
         Ok(LanguageListing { tag, description })
     }
@@ -210,15 +219,10 @@ impl GroupListing {
 
     /// Parses a group listing with the given options (`collapse_spaces`).
     pub fn parse_with(line: &[u8], options: &ReplyOptions) -> Result<GroupListing, ParseError> {
-        const WHAT: &str = "group listing";
-        check_line(line)?;
-        let mut cursor = Cursor::new(line, options.collapse_spaces);
-        let (_, name) = first(&mut cursor)?;
-        let name =
-            GroupName::new(name).map_err(|error| ParseError::BadArgument { what: WHAT, error })?;
-        let (at, maxima) = field(WHAT, &mut cursor)?;
-        let maxima = decimal(WHAT, at, maxima, u64::MAX)?;
-        ignore_rest(WHAT, &cursor)?;
+        let mut fields = Fields::new("group listing", line, options.collapse_spaces)?;
+        let name = fields.value(GroupName::new)?;
+        let maxima = fields.number()?;
+        fields.ignore_rest()?;
         Ok(GroupListing { name, maxima })
     }
 }

@@ -13,7 +13,13 @@ use nom::bytes::complete::take_till;
 use nom::{IResult, Parser};
 
 use crate::error::{NumberError, ParseError};
-use crate::types::MessageNumber;
+use crate::types::{MessageNumber, ValueError};
+
+/// The error for an argument or field `what` that breaks its value's rule, as a
+/// `map_err` argument.
+pub(crate) fn bad(what: &'static str) -> impl Fn(ValueError) -> ParseError {
+    move |error| ParseError::BadArgument { what, error }
+}
 
 /// Refuses a line holding CR, LF or NUL: framing removed the line ending, so any
 /// of them left is an injection attempt or a framing bug.
@@ -122,6 +128,28 @@ impl<'a> Cursor<'a> {
         };
         self.pos += token.len();
         (start, token)
+    }
+
+    /// The first token of the line (a command keyword, a listing's first field):
+    /// `Empty` for an empty line, `ExtraSpace` when the line starts with a space.
+    pub(crate) fn first(&mut self) -> Result<(usize, &'a [u8]), ParseError> {
+        let (at, token) = self.token();
+        if token.is_empty() {
+            return Err(if self.at_end() {
+                ParseError::Empty
+            } else {
+                ParseError::ExtraSpace { offset: at }
+            });
+        }
+        Ok((at, token))
+    }
+
+    /// The next token, required: `MissingArgument { what }` at the end of the line.
+    pub(crate) fn field(&mut self, what: &'static str) -> Result<(usize, &'a [u8]), ParseError> {
+        if !self.separator()? {
+            return Err(ParseError::MissingArgument { what });
+        }
+        Ok(self.token())
     }
 
     /// Consumes the separator before the next token. `Ok(false)` at the end of the

@@ -1,7 +1,7 @@
 //! The lines of an AUTH exchange (RFC 5034 §4): the client's responses and the
 //! server's continuations.
 
-use super::check_line;
+use super::{bad, check_line};
 use crate::error::ParseError;
 use crate::options::ReplyOptions;
 use crate::types::{AuthResponse, Base64Text, Continuation};
@@ -26,10 +26,7 @@ impl AuthResponse {
             b"*" => Ok(AuthResponse::Cancel),
             _ => Base64Text::new(line)
                 .map(AuthResponse::Base64)
-                .map_err(|error| ParseError::BadArgument {
-                    what: "AUTH response",
-                    error,
-                }),
+                .map_err(bad("AUTH response")),
         }
     }
 }
@@ -58,9 +55,6 @@ impl Continuation {
         let Some(data) = line.strip_prefix(b"+ ") else {
             return Err(ParseError::NotContinuation);
         };
-        Continuation::new(data).map_err(|error| ParseError::BadArgument {
-            what: "continuation",
-            error,
-        })
+        Continuation::new(data).map_err(bad("continuation"))
     }
 }

@@ -6,7 +6,7 @@ use nom::bytes::complete::{tag, tag_no_case};
 use nom::combinator::value;
 use nom::{IResult, Parser};
 
-use super::check_line;
+use super::{bad, check_line};
 use crate::error::ParseError;
 use crate::options::ReplyOptions;
 use crate::types::split_code;
@@ -74,10 +74,7 @@ fn status(
         Some((code, text)) => (Some(code), text.strip_prefix(b" ").unwrap_or(text)),
         None => (None, after),
     };
-    let text = Text::new(text).map_err(|error| ParseError::BadArgument {
-        what: "status text",
-        error,
-    })?;
+    let text = Text::new(text).map_err(bad("status text"))?;
     Ok((status, text, code))
 }
 

@@ -46,6 +46,19 @@ fn check_argument(what: &'static str, bytes: &[u8]) -> Result<(), ValueError> {
     Ok(())
 }
 
+/// A server line as built, refused when it would exceed 512 octets with its CRLF.
+fn fits_reply_line<T: crate::encode::Encode>(what: &'static str, line: T) -> Result<T, ValueError> {
+    let len = line.encoded_len();
+    if len > MAX_REPLY_LINE {
+        return Err(ValueError::TooLong {
+            what,
+            len,
+            max: MAX_REPLY_LINE,
+        });
+    }
+    Ok(line)
+}
+
 fn debug_bytes(f: &mut fmt::Formatter<'_>, name: &str, bytes: &[u8]) -> fmt::Result {
     match core::str::from_utf8(bytes) {
         Ok(s) => write!(f, "{name}({s:?})"),
@@ -283,16 +296,7 @@ pub struct Reply {
 impl Reply {
     /// Builds a reply, refusing one whose line would exceed 512 octets.
     pub fn new(kind: ReplyKind, text: Text) -> Result<Self, ValueError> {
-        let reply = Reply { kind, text };
-        let len = crate::encode::Encode::encoded_len(&reply);
-        if len > MAX_REPLY_LINE {
-            return Err(ValueError::TooLong {
-                what: "POP2 reply line",
-                len,
-                max: MAX_REPLY_LINE,
-            });
-        }
-        Ok(reply)
+        fits_reply_line("POP2 reply line", Reply { kind, text })
     }
 
     /// The kind, with its number.
@@ -330,16 +334,7 @@ pub struct Greeting {
 impl Greeting {
     /// Builds a greeting, refusing one whose line would exceed 512 octets.
     pub fn new(host: HostName, text: Text) -> Result<Self, ValueError> {
-        let greeting = Greeting { host, text };
-        let len = crate::encode::Encode::encoded_len(&greeting);
-        if len > MAX_REPLY_LINE {
-            return Err(ValueError::TooLong {
-                what: "POP2 greeting",
-                len,
-                max: MAX_REPLY_LINE,
-            });
-        }
-        Ok(greeting)
+        fits_reply_line("POP2 greeting", Greeting { host, text })
     }
 
     /// The server's host name.
@@ -353,84 +348,45 @@ impl Greeting {
     }
 }
 
-/// Why a POP2 line could not be parsed. Offsets count from the start of the line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ParseError {
-    /// The line was empty.
-    #[error("the line is empty")]
-    Empty,
-    /// The line, with its CRLF, was longer than 512 octets (R937-8).
-    #[error("the line is {len} octets with its CRLF, more than {max}")]
-    TooLong {
-        /// Its length with CRLF.
-        len: usize,
-        /// The limit.
-        max: usize,
-    },
-    /// CR, LF or NUL inside the line.
-    #[error("forbidden octet 0x{byte:02X} at offset {offset}")]
-    ForbiddenByte {
-        /// The octet.
-        byte: u8,
-        /// Where it was.
-        offset: usize,
-    },
-    /// A command word that is not one of RFC 937's.
-    #[error("unknown command")]
-    UnknownCommand,
-    /// A reply that does not start with `+`, `-`, `#` or `=`.
-    #[error("the reply does not start with +, -, # or =")]
-    UnknownIndicator,
-    /// A `+` line that is not `+ POP2 <host> [text]`.
-    #[error("not a POP2 greeting")]
-    NotGreeting,
-    /// A required argument was missing.
-    #[error("{what}: an argument is missing")]
-    MissingArgument {
-        /// The command word.
-        what: &'static str,
-    },
-    /// More arguments than the command takes.
-    #[error("{what}: unexpected argument at offset {offset}")]
-    ExtraArgument {
-        /// The command word.
-        what: &'static str,
-        /// Where it starts.
-        offset: usize,
-    },
-    /// Two spaces in a row, or a space at the end of the line.
-    #[error("unexpected space at offset {offset}")]
-    ExtraSpace {
-        /// Where the space was.
-        offset: usize,
-    },
-    /// A `\` at the end of the line, escaping nothing (R937-7).
-    #[error("a backslash at offset {offset} escapes nothing")]
-    DanglingEscape {
-        /// Where the backslash was.
-        offset: usize,
-    },
-    /// A number that is missing, not decimal, or too large.
-    #[error("bad number at offset {offset}")]
-    BadNumber {
-        /// Where the number starts.
-        offset: usize,
-    },
-    /// No space between the indicator (or its number) and the text.
-    #[error("a space is missing at offset {offset}")]
-    MissingSpace {
-        /// Where the space should be.
-        offset: usize,
-    },
-    /// An argument that breaks its value's rule.
-    #[error("{what}: {error}")]
-    BadArgument {
-        /// The command word, or the kind of line.
-        what: &'static str,
-        /// The rule broken.
-        error: ValueError,
-    },
+crate::error::line_parse_error! {
+    /// Why a POP2 line could not be parsed. Offsets count from the start of the line.
+    pub enum ParseError {
+        /// The line, with its CRLF, was longer than 512 octets (R937-8).
+        #[error("the line is {len} octets with its CRLF, more than {max}")]
+        TooLong {
+            /// Its length with CRLF.
+            len: usize,
+            /// The limit.
+            max: usize,
+        },
+        /// A command word that is not one of RFC 937's.
+        #[error("unknown command")]
+        UnknownCommand,
+        /// A reply that does not start with `+`, `-`, `#` or `=`.
+        #[error("the reply does not start with +, -, # or =")]
+        UnknownIndicator,
+        /// A `+` line that is not `+ POP2 <host> [text]`.
+        #[error("not a POP2 greeting")]
+        NotGreeting,
+        /// A `\` at the end of the line, escaping nothing (R937-7).
+        #[error("a backslash at offset {offset} escapes nothing")]
+        DanglingEscape {
+            /// Where the backslash was.
+            offset: usize,
+        },
+        /// A number that is missing, not decimal, or too large.
+        #[error("bad number at offset {offset}")]
+        BadNumber {
+            /// Where the number starts.
+            offset: usize,
+        },
+        /// No space between the indicator (or its number) and the text.
+        #[error("a space is missing at offset {offset}")]
+        MissingSpace {
+            /// Where the space should be.
+            offset: usize,
+        },
+    }
 }
 
 #[cfg(feature = "arbitrary")]

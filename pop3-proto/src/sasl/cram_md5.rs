@@ -2,7 +2,7 @@
 //! `user SP hex(HMAC-MD5(password, challenge))`.
 
 use super::{
-    authorize, hex16, hex_lower, parse_name, valid_name, AuthFailure, ClientMechanism,
+    authorize, client_name, facts, hex16, hex_lower, parse_name, AuthFailure, ClientMechanism,
     CredentialStore, SaslError, ServerMechanism, ServerStep, SPENT,
 };
 use crate::apop::Timestamp;
@@ -43,11 +43,8 @@ impl CramMd5Client {
     /// A client authenticating as `user` with `password`. Fails when the user name is empty
     /// or has a control character.
     pub fn new(user: &str, password: impl Into<Secret<Vec<u8>>>) -> Result<Self, SaslError> {
-        if !valid_name(user) {
-            return Err(SaslError::InvalidInput("CRAM-MD5 user name"));
-        }
         Ok(CramMd5Client {
-            user: String::from(user),
+            user: client_name(user, "CRAM-MD5 user name")?,
             password: password.into(),
             done: false,
         })
@@ -55,13 +52,7 @@ impl CramMd5Client {
 }
 
 impl ClientMechanism for CramMd5Client {
-    fn name(&self) -> &str {
-        "CRAM-MD5"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        false
-    }
+    facts!("CRAM-MD5", cleartext: false);
 
     fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
         Ok(None)
@@ -142,13 +133,7 @@ impl CramMd5Server {
 }
 
 impl ServerMechanism for CramMd5Server {
-    fn name(&self) -> &str {
-        "CRAM-MD5"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        false
-    }
+    facts!("CRAM-MD5", cleartext: false);
 
     fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
         match (self.state, response) {

@@ -2,8 +2,8 @@
 //! client certificate (R2595-6, R8314-6); the client only names an authorization identity.
 
 use super::{
-    authorize, client_authzid, received_authzid, AuthFailure, ClientMechanism, CredentialStore,
-    OneMessageClient, OneMessageServer, SaslError, ServerMechanism, ServerStep,
+    client_authzid, facts, identified, one_message_client, received_authzid, AuthFailure,
+    CredentialStore, OneMessageClient, OneMessageServer, SaslError, ServerMechanism, ServerStep,
 };
 use crate::secret::Secret;
 use alloc::string::String;
@@ -34,30 +34,12 @@ impl ExternalClient {
     }
 }
 
-impl ClientMechanism for ExternalClient {
-    fn name(&self) -> &str {
-        "EXTERNAL"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        false
-    }
-
-    fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        self.exchange.send_initial()?;
-        Ok(Some(self.message()))
-    }
-
-    fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        self.exchange.send_answer(challenge)?;
-        Ok(self.message())
-    }
-}
+one_message_client!(ExternalClient, "EXTERNAL", cleartext: false);
 
 /// The server side of `EXTERNAL`: asks [`CredentialStore::external`] for the identity the
 /// TLS layer established, then [`CredentialStore::authorize`] for the requested
 /// authorization identity.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ExternalServer {
     state: OneMessageServer,
 }
@@ -65,26 +47,12 @@ pub struct ExternalServer {
 impl ExternalServer {
     /// A fresh exchange.
     pub fn new() -> Self {
-        ExternalServer {
-            state: OneMessageServer::Start,
-        }
-    }
-}
-
-impl Default for ExternalServer {
-    fn default() -> Self {
-        Self::new()
+        Self::default()
     }
 }
 
 impl ServerMechanism for ExternalServer {
-    fn name(&self) -> &str {
-        "EXTERNAL"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        false
-    }
+    facts!("EXTERNAL", cleartext: false);
 
     fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
         self.state.step(response, |authzid| {
@@ -92,11 +60,9 @@ impl ServerMechanism for ExternalServer {
                 Ok(authzid) => authzid,
                 Err(failure) => return failure,
             };
-            match store.external(authzid) {
-                Ok(Some(authcid)) => authorize(store, &authcid, authzid),
-                Ok(None) => ServerStep::Failure(AuthFailure::BadCredentials),
-                Err(e) => ServerStep::Failure(e.into()),
-            }
+            identified(store.external(authzid), store, authzid, || {
+                ServerStep::Failure(AuthFailure::BadCredentials)
+            })
         })
     }
 }

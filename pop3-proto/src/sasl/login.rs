@@ -2,8 +2,8 @@
 //! `Password:`, the client answers each.
 
 use super::{
-    authorize, parse_name, valid_name, AuthFailure, ClientMechanism, CredentialStore, SaslError,
-    ServerMechanism, ServerStep, SPENT,
+    check_password, client_name, facts, parse_name, AuthFailure, ClientMechanism, CredentialStore,
+    SaslError, ServerMechanism, ServerStep, SPENT,
 };
 use crate::secret::Secret;
 use alloc::string::String;
@@ -24,11 +24,8 @@ impl LoginClient {
     /// A client logging in as `user` with `password`. Fails when the user name is empty or
     /// has a control character.
     pub fn new(user: &str, password: impl Into<Secret<Vec<u8>>>) -> Result<Self, SaslError> {
-        if !valid_name(user) {
-            return Err(SaslError::InvalidInput("LOGIN user name"));
-        }
         Ok(LoginClient {
-            user: String::from(user),
+            user: client_name(user, "LOGIN user name")?,
             password: password.into(),
             answered: 0,
         })
@@ -36,13 +33,7 @@ impl LoginClient {
 }
 
 impl ClientMechanism for LoginClient {
-    fn name(&self) -> &str {
-        "LOGIN"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        true
-    }
+    facts!("LOGIN", cleartext: true);
 
     fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
         Ok(None)
@@ -59,8 +50,9 @@ impl ClientMechanism for LoginClient {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 enum State {
+    #[default]
     Start,
     AwaitUser,
     AwaitPassword(String),
@@ -72,7 +64,7 @@ enum State {
 /// Challenges are `Username:` and `Password:`. As many servers do, an initial response is
 /// taken as the user name (so `AUTH LOGIN <base64 user>` skips the first prompt); this is
 /// a deliberate, documented leniency towards R5034-9, since LOGIN has no specification.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LoginServer {
     state: State,
 }
@@ -85,9 +77,7 @@ impl LoginServer {
 
     /// A fresh exchange.
     pub fn new() -> Self {
-        LoginServer {
-            state: State::Start,
-        }
+        Self::default()
     }
 
     fn take_user(&mut self, user: &[u8]) -> ServerStep {
@@ -104,20 +94,8 @@ impl LoginServer {
     }
 }
 
-impl Default for LoginServer {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl ServerMechanism for LoginServer {
-    fn name(&self) -> &str {
-        "LOGIN"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        true
-    }
+    facts!("LOGIN", cleartext: true);
 
     fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
         let state = core::mem::replace(&mut self.state, State::Done);
@@ -128,11 +106,7 @@ impl ServerMechanism for LoginServer {
             }
             (State::Start | State::AwaitUser, Some(user)) => self.take_user(user),
             (State::AwaitPassword(user), Some(password)) => {
-                match store.check_password(&user, password) {
-                    Ok(true) => authorize(store, &user, None),
-                    Ok(false) => ServerStep::Failure(AuthFailure::BadCredentials),
-                    Err(e) => ServerStep::Failure(e.into()),
-                }
+                check_password(store, &user, password, None)
             }
             (State::AwaitUser | State::AwaitPassword(_), None) | (State::Done, _) => SPENT,
         }

@@ -4,7 +4,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use super::{CredentialStore, SaslError};
+use super::{CredentialStore, SaslError, StoreError};
 use crate::secret::Secret;
 
 /// The client side of one mechanism exchange.
@@ -165,6 +165,15 @@ pub(crate) fn valid_name(name: &str) -> bool {
     !name.is_empty() && !name.chars().any(char::is_control)
 }
 
+/// A user name given to a client mechanism: a [`valid_name`], else `InvalidInput(what)`.
+pub(crate) fn client_name(name: &str, what: &'static str) -> Result<String, SaslError> {
+    if valid_name(name) {
+        Ok(String::from(name))
+    } else {
+        Err(SaslError::InvalidInput(what))
+    }
+}
+
 /// Parses a user name received from a client: UTF-8 and [`valid_name`].
 pub(crate) fn parse_name(bytes: &[u8]) -> Option<&str> {
     core::str::from_utf8(bytes).ok().filter(|s| valid_name(s))
@@ -183,6 +192,36 @@ pub(crate) fn authorize(
             authzid: authzid.map(String::from),
         }),
         Ok(false) => ServerStep::Failure(AuthFailure::NotAuthorized),
+        Err(e) => ServerStep::Failure(e.into()),
+    }
+}
+
+/// Asks the store for `authcid`'s password check; a match goes on to [`authorize`] the
+/// requested `authzid`.
+pub(crate) fn check_password(
+    store: &dyn CredentialStore,
+    authcid: &str,
+    password: &[u8],
+    authzid: Option<&str>,
+) -> ServerStep {
+    match store.check_password(authcid, password) {
+        Ok(true) => authorize(store, authcid, authzid),
+        Ok(false) => ServerStep::Failure(AuthFailure::BadCredentials),
+        Err(e) => ServerStep::Failure(e.into()),
+    }
+}
+
+/// The store's answer to "who is this?" (an external identity, a bearer token): the user
+/// found goes on to [`authorize`] the requested `authzid`; `Ok(None)` is `none()`.
+pub(crate) fn identified(
+    found: Result<Option<String>, StoreError>,
+    store: &dyn CredentialStore,
+    authzid: Option<&str>,
+    none: impl FnOnce() -> ServerStep,
+) -> ServerStep {
+    match found {
+        Ok(Some(authcid)) => authorize(store, &authcid, authzid),
+        Ok(None) => none(),
         Err(e) => ServerStep::Failure(e.into()),
     }
 }
@@ -237,14 +276,65 @@ impl OneMessageClient {
         Ok(())
     }
 
-    /// A challenge came: only the empty one, before the message, is answered with it.
-    pub(crate) fn send_answer(&mut self, challenge: &[u8]) -> Result<(), SaslError> {
+    /// A challenge came: only the empty one, before the message, is answered, with the
+    /// message (`None`: send the message).
+    pub(crate) fn answer(&mut self, challenge: &[u8]) -> Result<Option<Message>, SaslError> {
         if !challenge.is_empty() {
             return Err(SaslError::UnexpectedChallenge);
         }
-        self.send_initial()
+        self.send_initial().map(|()| None)
     }
 }
+
+/// A mechanism message, as the client macros below write their signatures.
+pub(crate) type Message = Secret<Vec<u8>>;
+
+/// Writes the two trait methods that only state facts about a mechanism, `name` and
+/// `is_cleartext`, inside an `impl ClientMechanism` or `impl ServerMechanism`:
+/// `facts!("PLAIN", cleartext: true);`.
+macro_rules! facts {
+    ($name:literal, cleartext: $cleartext:literal) => {
+        fn name(&self) -> &str {
+            $name
+        }
+
+        fn is_cleartext(&self) -> bool {
+            $cleartext
+        }
+    };
+}
+pub(crate) use facts;
+
+/// Implements [`ClientMechanism`] for a mechanism whose whole exchange is one message:
+/// the type's `message(&self)` builds it and its `exchange` field says when it may go out
+/// (`send_initial`) and what a challenge is answered with (`answer`: `None` for the
+/// message itself). A [`OneMessageClient`] or a bearer exchange; further trait methods
+/// may follow the facts.
+macro_rules! one_message_client {
+    ($ty:ty, $name:literal, cleartext: $cleartext:literal $(, $($more:item)*)?) => {
+        impl $crate::sasl::ClientMechanism for $ty {
+            $crate::sasl::facts!($name, cleartext: $cleartext);
+
+            fn initial_response(
+                &mut self,
+            ) -> Result<Option<$crate::sasl::Message>, $crate::sasl::SaslError> {
+                self.exchange.send_initial()?;
+                Ok(Some(self.message()))
+            }
+
+            fn respond(
+                &mut self,
+                challenge: &[u8],
+            ) -> Result<$crate::sasl::Message, $crate::sasl::SaslError> {
+                let reply = self.exchange.answer(challenge)?;
+                Ok(reply.unwrap_or_else(|| self.message()))
+            }
+
+            $($($more)*)?
+        }
+    };
+}
+pub(crate) use one_message_client;
 
 /// The server side of a mechanism whose whole exchange is one client message: `AUTH`
 /// without an initial response gets the empty challenge; the message is checked once;

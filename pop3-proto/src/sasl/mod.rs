@@ -79,6 +79,6 @@ pub use xoauth2::{XOAuth2Client, XOAuth2Server};
 pub(crate) use crate::hex::{hex16, hex_lower};
 pub(crate) use json::json_escape;
 pub(crate) use mechanism::{
-    authorize, client_authzid, parse_name, received_authzid, valid_name, OneMessageClient,
-    OneMessageServer, SPENT,
+    authorize, check_password, client_authzid, client_name, facts, identified, one_message_client,
+    parse_name, received_authzid, valid_name, Message, OneMessageClient, OneMessageServer, SPENT,
 };

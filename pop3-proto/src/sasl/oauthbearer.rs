@@ -2,13 +2,11 @@
 //! on failure the server sends a JSON error challenge (R7628-2), the client answers with a
 //! single `\x01` (base64 `AQ==`), and the server fails.
 
-use super::bearer::{BearerClient, BearerState};
-use super::gs2::{escape_saslname, split_gs2_header};
-use super::xoauth2::{bearer_token, valid_token};
-use super::{
-    json_escape, valid_name, ClientMechanism, CredentialStore, SaslError, ServerMechanism,
-    ServerStep,
+use super::bearer::{
+    bearer_client, client_credentials, client_message, BearerClient, BearerMessage, BearerState,
 };
+use super::gs2::{escape_saslname, split_gs2_header};
+use super::{facts, json_escape, CredentialStore, SaslError, ServerMechanism, ServerStep};
 use crate::secret::Secret;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -42,20 +40,24 @@ impl OAuthBearerClient {
     /// OAuth 2.0 access token. Fails when the user name is empty or has a control
     /// character, or the token is not printable ASCII.
     pub fn new(user: &str, token: impl Into<Secret<Vec<u8>>>) -> Result<Self, SaslError> {
-        let token = token.into();
-        if !valid_name(user) {
-            return Err(SaslError::InvalidInput("OAUTHBEARER user name"));
-        }
-        if !valid_token(token.expose_secret()) {
-            return Err(SaslError::InvalidInput("OAUTHBEARER token"));
-        }
+        let (user, token) = client_credentials(
+            user,
+            "OAUTHBEARER user name",
+            token.into(),
+            "OAUTHBEARER token",
+        )?;
         Ok(OAuthBearerClient {
-            user: String::from(user),
+            user,
             token,
             host: None,
             port: None,
             two_step: false,
-            exchange: BearerClient::default(),
+            exchange: BearerClient::new(
+                // R7628-2: any challenge after the message is the error report; answer
+                // with kvsep alone.
+                b"\x01",
+                "OAUTHBEARER challenge before the initial response",
+            ),
         })
     }
 
@@ -95,48 +97,11 @@ impl OAuthBearerClient {
             // Writing to a String cannot fail.
             let _ = write!(head, "port={port}\x01");
         }
-        head.push_str("auth=Bearer ");
-        let token = self.token.expose_secret();
-        let mut msg = Vec::with_capacity(head.len() + token.len() + 2);
-        msg.extend_from_slice(head.as_bytes());
-        msg.extend_from_slice(token);
-        msg.extend_from_slice(b"\x01\x01");
-        Secret::new(msg)
+        client_message(head.as_bytes(), &self.token)
     }
 }
 
-impl ClientMechanism for OAuthBearerClient {
-    fn name(&self) -> &str {
-        "OAUTHBEARER"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        true
-    }
-
-    fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        self.exchange.send_initial()?;
-        Ok(Some(self.message()))
-    }
-
-    fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        // R7628-2: any challenge now is the error report; answer with kvsep alone.
-        let reply = self.exchange.answer(
-            challenge,
-            b"\x01",
-            "OAUTHBEARER challenge before the initial response",
-        )?;
-        Ok(reply.unwrap_or_else(|| self.message()))
-    }
-
-    fn separate_initial_response(&self) -> bool {
-        self.two_step
-    }
-
-    fn server_error(&self) -> Option<&[u8]> {
-        self.exchange.server_error()
-    }
-}
+bearer_client!(OAuthBearerClient, "OAUTHBEARER");
 
 /// The server side of `OAUTHBEARER` (RFC 7628), checking through
 /// [`CredentialStore::check_bearer`].
@@ -146,7 +111,7 @@ impl ClientMechanism for OAuthBearerClient {
 /// store refuses, gets the JSON error challenge (`{"status":"invalid_token",...}`,
 /// R7628-2); whatever the client answers then (normally `\x01`), the exchange fails with
 /// [`AuthFailure::BadCredentials`](super::AuthFailure::BadCredentials). `host=`, `port=` and unknown keys are ignored.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct OAuthBearerServer {
     scope: Option<String>,
     openid_configuration: Option<String>,
@@ -156,11 +121,7 @@ pub struct OAuthBearerServer {
 impl OAuthBearerServer {
     /// A fresh exchange.
     pub fn new() -> Self {
-        OAuthBearerServer {
-            scope: None,
-            openid_configuration: None,
-            state: BearerState::Start,
-        }
+        Self::default()
     }
 
     /// Names the needed scope in the error challenge.
@@ -175,11 +136,11 @@ impl OAuthBearerServer {
         self
     }
 
-    fn error_json(&self) -> Vec<u8> {
+    fn error_json(scope: &Option<String>, openid_configuration: &Option<String>) -> Vec<u8> {
         let mut json = String::from(r#"{"status":"invalid_token""#);
         for (key, value) in [
-            ("scope", &self.scope),
-            ("openid-configuration", &self.openid_configuration),
+            ("scope", scope),
+            ("openid-configuration", openid_configuration),
         ] {
             if let Some(value) = value {
                 json.push_str(",\"");
@@ -194,7 +155,7 @@ impl OAuthBearerServer {
     }
 
     /// Parses `gs2-header kvsep *kvpair kvsep`; returns the authzid and the `auth` value.
-    fn parse(message: &[u8]) -> Result<(Option<String>, &[u8]), &'static str> {
+    fn parse(message: &[u8]) -> Result<BearerMessage<'_>, &'static str> {
         let (authzid, rest) = split_gs2_header(message)?;
         let pairs = rest
             .strip_prefix(b"\x01")
@@ -221,44 +182,15 @@ impl OAuthBearerServer {
         }
         Ok((authzid, auth.ok_or("OAUTHBEARER needs auth=")?))
     }
-
-    fn check(
-        &self,
-        state: &mut BearerState,
-        message: &[u8],
-        store: &dyn CredentialStore,
-    ) -> ServerStep {
-        let (authzid, auth) = match Self::parse(message) {
-            Ok(parsed) => parsed,
-            Err(why) => return state.malformed(why),
-        };
-        let verdict = match bearer_token(auth) {
-            Some(token) => store.check_bearer(authzid.as_deref(), token),
-            None => Ok(None),
-        };
-        state.conclude(verdict, authzid.as_deref(), store, || self.error_json())
-    }
-}
-
-impl Default for OAuthBearerServer {
-    fn default() -> Self {
-        Self::new()
-    }
 }
 
 impl ServerMechanism for OAuthBearerServer {
-    fn name(&self) -> &str {
-        "OAUTHBEARER"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        true
-    }
+    facts!("OAUTHBEARER", cleartext: true);
 
     fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
-        let mut state = self.state;
-        let step = state.step(response, |state, message| self.check(state, message, store));
-        self.state = state;
-        step
+        let (scope, openid_configuration) = (&self.scope, &self.openid_configuration);
+        self.state.step(response, store, Self::parse, || {
+            Self::error_json(scope, openid_configuration)
+        })
     }
 }

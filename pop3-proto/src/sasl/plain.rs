@@ -1,8 +1,8 @@
 //! `PLAIN` (RFC 4616): one client message `[authzid] NUL authcid NUL passwd`.
 
 use super::{
-    authorize, client_authzid, parse_name, received_authzid, valid_name, AuthFailure,
-    ClientMechanism, CredentialStore, OneMessageClient, OneMessageServer, SaslError,
+    check_password, client_authzid, client_name, facts, one_message_client, parse_name,
+    received_authzid, AuthFailure, CredentialStore, OneMessageClient, OneMessageServer, SaslError,
     ServerMechanism, ServerStep,
 };
 use crate::secret::Secret;
@@ -30,16 +30,14 @@ impl PlainClient {
     /// A client authenticating as `authcid` with `password`. Fails when the user name is
     /// empty or has a control character, or the password contains a NUL (R4616-1).
     pub fn new(authcid: &str, password: impl Into<Secret<Vec<u8>>>) -> Result<Self, SaslError> {
+        let authcid = client_name(authcid, "PLAIN authentication identity")?;
         let password = password.into();
-        if !valid_name(authcid) {
-            return Err(SaslError::InvalidInput("PLAIN authentication identity"));
-        }
         if password.expose_secret().contains(&0) {
             return Err(SaslError::InvalidInput("PLAIN password (NUL inside)"));
         }
         Ok(PlainClient {
             authzid: None,
-            authcid: String::from(authcid),
+            authcid,
             password,
             exchange: OneMessageClient::default(),
         })
@@ -64,30 +62,12 @@ impl PlainClient {
     }
 }
 
-impl ClientMechanism for PlainClient {
-    fn name(&self) -> &str {
-        "PLAIN"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        true
-    }
-
-    fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        self.exchange.send_initial()?;
-        Ok(Some(self.message()))
-    }
-
-    fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        self.exchange.send_answer(challenge)?;
-        Ok(self.message())
-    }
-}
+one_message_client!(PlainClient, "PLAIN", cleartext: true);
 
 /// The server side of `PLAIN` (RFC 4616), checking through
 /// [`CredentialStore::check_password`]. Accepts fields of any length (at least the 255
 /// octets R4616-1 requires; the server machine's line cap bounds them).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct PlainServer {
     state: OneMessageServer,
 }
@@ -95,9 +75,7 @@ pub struct PlainServer {
 impl PlainServer {
     /// A fresh exchange.
     pub fn new() -> Self {
-        PlainServer {
-            state: OneMessageServer::Start,
-        }
+        Self::default()
     }
 
     fn check(message: &[u8], store: &dyn CredentialStore) -> ServerStep {
@@ -119,28 +97,12 @@ impl PlainServer {
             Ok(authzid) => authzid,
             Err(failure) => return failure,
         };
-        match store.check_password(authcid, password) {
-            Ok(true) => authorize(store, authcid, authzid),
-            Ok(false) => ServerStep::Failure(AuthFailure::BadCredentials),
-            Err(e) => ServerStep::Failure(e.into()),
-        }
-    }
-}
-
-impl Default for PlainServer {
-    fn default() -> Self {
-        Self::new()
+        check_password(store, authcid, password, authzid)
     }
 }
 
 impl ServerMechanism for PlainServer {
-    fn name(&self) -> &str {
-        "PLAIN"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        true
-    }
+    facts!("PLAIN", cleartext: true);
 
     fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
         self.state

@@ -2,26 +2,15 @@
 //! `user=U \x01 auth=Bearer T \x01 \x01`; on a bad token the server sends a base64 JSON
 //! error challenge, the client answers with an empty response (IMPL-11), the server fails.
 
-use super::bearer::{BearerClient, BearerState};
+use super::bearer::{
+    bearer_client, client_credentials, client_message, BearerClient, BearerMessage, BearerState,
+};
 use super::{
-    json_escape, parse_name, valid_name, ClientMechanism, CredentialStore, SaslError,
-    ServerMechanism, ServerStep,
+    facts, json_escape, parse_name, CredentialStore, SaslError, ServerMechanism, ServerStep,
 };
 use crate::secret::Secret;
 use alloc::string::String;
 use alloc::vec::Vec;
-
-/// Checks a bearer token as the clients send it: non-empty printable ASCII (RFC 6750
-/// `b64token` is a subset), so no separator or line break can be smuggled in.
-pub(crate) fn valid_token(token: &[u8]) -> bool {
-    !token.is_empty() && token.iter().all(|&b| (0x21..=0x7e).contains(&b))
-}
-
-/// Splits `Bearer <token>` (scheme case-insensitive, RFC 6750 §2.1).
-pub(crate) fn bearer_token(auth: &[u8]) -> Option<&[u8]> {
-    let (scheme, token) = auth.split_at_checked(7)?;
-    (scheme.eq_ignore_ascii_case(b"Bearer ") && valid_token(token)).then_some(token)
-}
 
 /// The client side of `XOAUTH2`. Cleartext (a bearer token): use it over TLS only.
 ///
@@ -47,18 +36,17 @@ impl XOAuth2Client {
     /// A client logging in as `user` with an OAuth 2.0 access token. Fails when the user
     /// name is empty or has a control character, or the token is not printable ASCII.
     pub fn new(user: &str, token: impl Into<Secret<Vec<u8>>>) -> Result<Self, SaslError> {
-        let token = token.into();
-        if !valid_name(user) {
-            return Err(SaslError::InvalidInput("XOAUTH2 user name"));
-        }
-        if !valid_token(token.expose_secret()) {
-            return Err(SaslError::InvalidInput("XOAUTH2 token"));
-        }
+        let (user, token) =
+            client_credentials(user, "XOAUTH2 user name", token.into(), "XOAUTH2 token")?;
         Ok(XOAuth2Client {
-            user: String::from(user),
+            user,
             token,
             two_step: false,
-            exchange: BearerClient::default(),
+            exchange: BearerClient::new(
+                // XO-3: an error report; IMPL-11: answer with an empty response.
+                b"",
+                "XOAUTH2 challenge before the initial response",
+            ),
         })
     }
 
@@ -70,56 +58,22 @@ impl XOAuth2Client {
     }
 
     fn message(&self) -> Secret<Vec<u8>> {
-        let token = self.token.expose_secret();
-        let mut msg = Vec::with_capacity(self.user.len() + token.len() + 22);
-        msg.extend_from_slice(b"user=");
-        msg.extend_from_slice(self.user.as_bytes());
-        msg.extend_from_slice(b"\x01auth=Bearer ");
-        msg.extend_from_slice(token);
-        msg.extend_from_slice(b"\x01\x01");
-        Secret::new(msg)
+        let mut head = Vec::with_capacity(self.user.len() + 6);
+        head.extend_from_slice(b"user=");
+        head.extend_from_slice(self.user.as_bytes());
+        head.push(1);
+        client_message(&head, &self.token)
     }
 }
 
-impl ClientMechanism for XOAuth2Client {
-    fn name(&self) -> &str {
-        "XOAUTH2"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        true
-    }
-
-    fn initial_response(&mut self) -> Result<Option<Secret<Vec<u8>>>, SaslError> {
-        self.exchange.send_initial()?;
-        Ok(Some(self.message()))
-    }
-
-    fn respond(&mut self, challenge: &[u8]) -> Result<Secret<Vec<u8>>, SaslError> {
-        // XO-3: an error report; IMPL-11: answer with an empty response.
-        let reply = self.exchange.answer(
-            challenge,
-            b"",
-            "XOAUTH2 challenge before the initial response",
-        )?;
-        Ok(reply.unwrap_or_else(|| self.message()))
-    }
-
-    fn separate_initial_response(&self) -> bool {
-        self.two_step
-    }
-
-    fn server_error(&self) -> Option<&[u8]> {
-        self.exchange.server_error()
-    }
-}
+bearer_client!(XOAuth2Client, "XOAUTH2");
 
 /// The server side of `XOAUTH2`, checking through [`CredentialStore::check_bearer`].
 ///
 /// A message that does not parse fails at once. A token the store refuses gets the JSON
 /// error challenge of XO-3 (`{"status":"401","schemes":"bearer","scope":...}`); whatever the
 /// client answers then, the exchange fails with [`AuthFailure::BadCredentials`](super::AuthFailure::BadCredentials).
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct XOAuth2Server {
     scope: Option<String>,
     state: BearerState,
@@ -128,10 +82,7 @@ pub struct XOAuth2Server {
 impl XOAuth2Server {
     /// A fresh exchange.
     pub fn new() -> Self {
-        XOAuth2Server {
-            scope: None,
-            state: BearerState::Start,
-        }
+        Self::default()
     }
 
     /// Names the OAuth scope in the error challenge.
@@ -140,9 +91,9 @@ impl XOAuth2Server {
         self
     }
 
-    fn error_json(&self) -> Vec<u8> {
+    fn error_json(scope: Option<&str>) -> Vec<u8> {
         let mut json = String::from(r#"{"status":"401","schemes":"bearer""#);
-        if let Some(scope) = &self.scope {
+        if let Some(scope) = scope {
             json.push_str(r#","scope":""#);
             json_escape(&mut json, scope);
             json.push('"');
@@ -151,15 +102,11 @@ impl XOAuth2Server {
         json.into_bytes()
     }
 
-    fn check(
-        &self,
-        state: &mut BearerState,
-        message: &[u8],
-        store: &dyn CredentialStore,
-    ) -> ServerStep {
-        let Some(body) = message.strip_suffix(b"\x01\x01") else {
-            return state.malformed("XOAUTH2 message must end with ^A^A");
-        };
+    /// Parses `user=U ^A auth=V ^A ^A`.
+    fn parse(message: &[u8]) -> Result<BearerMessage<'_>, &'static str> {
+        let body = message
+            .strip_suffix(b"\x01\x01")
+            .ok_or("XOAUTH2 message must end with ^A^A")?;
         let mut user = None;
         let mut auth = None;
         for pair in body.split(|&b| b == 1) {
@@ -169,36 +116,19 @@ impl XOAuth2Server {
                 auth = Some(v);
             }
         }
-        let (Some(user), Some(auth)) = (user.and_then(parse_name), auth) else {
-            return state.malformed("XOAUTH2 needs user= and auth=");
-        };
-        let verdict = match bearer_token(auth) {
-            Some(token) => store.check_bearer(Some(user), token),
-            None => Ok(None),
-        };
-        state.conclude(verdict, Some(user), store, || self.error_json())
-    }
-}
-
-impl Default for XOAuth2Server {
-    fn default() -> Self {
-        Self::new()
+        match (user.and_then(parse_name), auth) {
+            (Some(user), Some(auth)) => Ok((Some(String::from(user)), auth)),
+            _ => Err("XOAUTH2 needs user= and auth="),
+        }
     }
 }
 
 impl ServerMechanism for XOAuth2Server {
-    fn name(&self) -> &str {
-        "XOAUTH2"
-    }
-
-    fn is_cleartext(&self) -> bool {
-        true
-    }
+    facts!("XOAUTH2", cleartext: true);
 
     fn step(&mut self, response: Option<&[u8]>, store: &dyn CredentialStore) -> ServerStep {
-        let mut state = self.state;
-        let step = state.step(response, |state, message| self.check(state, message, store));
-        self.state = state;
-        step
+        let scope = self.scope.as_deref();
+        self.state
+            .step(response, store, Self::parse, || Self::error_json(scope))
     }
 }

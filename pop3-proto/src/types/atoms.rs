@@ -7,24 +7,31 @@ use core::num::NonZeroU32;
 use super::ValueError;
 use crate::secret::Secret;
 
+/// Checks a length against a range: `Empty` below it, `TooLong` above it.
+pub(super) fn check_len(
+    what: &'static str,
+    len: usize,
+    min: usize,
+    max: usize,
+) -> Result<(), ValueError> {
+    if len < min {
+        return Err(ValueError::Empty { what });
+    }
+    if len > max {
+        return Err(ValueError::TooLong { what, len, max });
+    }
+    Ok(())
+}
+
 /// Checks `bytes` against a length range and an octet rule.
-fn check(
+pub(super) fn check(
     what: &'static str,
     bytes: &[u8],
     min: usize,
     max: usize,
     allowed: fn(u8) -> bool,
 ) -> Result<(), ValueError> {
-    if bytes.len() < min {
-        return Err(ValueError::Empty { what });
-    }
-    if bytes.len() > max {
-        return Err(ValueError::TooLong {
-            what,
-            len: bytes.len(),
-            max,
-        });
-    }
+    check_len(what, bytes.len(), min, max)?;
     match bytes.iter().position(|&b| !allowed(b)) {
         Some(offset) => Err(ValueError::ForbiddenByte {
             what,

@@ -3,6 +3,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
+use super::atoms::check;
 use super::{decimal_u32, Mechanism, Text, ValueError};
 
 /// How long the server keeps mail (R2449-16).
@@ -116,25 +117,7 @@ impl OtherCapability {
     /// Builds an unknown capability line from its tag and the text after it.
     pub fn new(tag: impl Into<Vec<u8>>, args: Option<Text>) -> Result<Self, ValueError> {
         let tag = tag.into();
-        if tag.is_empty() {
-            return Err(ValueError::Empty {
-                what: "capability tag",
-            });
-        }
-        if tag.len() > Self::MAX_TAG {
-            return Err(ValueError::TooLong {
-                what: "capability tag",
-                len: tag.len(),
-                max: Self::MAX_TAG,
-            });
-        }
-        if let Some(offset) = tag.iter().position(|&b| !is_cchar(b)) {
-            return Err(ValueError::ForbiddenByte {
-                what: "capability tag",
-                byte: tag.get(offset).copied().unwrap_or_default(),
-                offset,
-            });
-        }
+        check("capability tag", &tag, 1, Self::MAX_TAG, is_cchar)?;
         let other = OtherCapability { tag, args };
         if typed(other.tag(), other.args().map(|t| t.as_bytes())).is_some() {
             return Err(ValueError::Reserved {
@@ -204,23 +187,19 @@ fn per_user(rest: &[&[u8]]) -> Option<bool> {
 /// arguments are case-insensitive (R2449-8).
 fn typed(tag: &[u8], args: Option<&[u8]>) -> Option<Capability> {
     let is = |name: &str| tag.eq_ignore_ascii_case(name.as_bytes());
-    let bare = |c: Capability| args.is_none().then_some(c);
-    if is("TOP") {
-        bare(Capability::Top)
-    } else if is("USER") {
-        bare(Capability::User)
-    } else if is("RESP-CODES") {
-        bare(Capability::RespCodes)
-    } else if is("PIPELINING") {
-        bare(Capability::Pipelining)
-    } else if is("UIDL") {
-        bare(Capability::Uidl)
-    } else if is("STLS") {
-        bare(Capability::Stls)
-    } else if is("AUTH-RESP-CODE") {
-        bare(Capability::AuthRespCode)
-    } else if is("LANG") {
-        bare(Capability::Lang)
+    // The capabilities that take no argument.
+    const BARE: [(&str, Capability); 8] = [
+        ("TOP", Capability::Top),
+        ("USER", Capability::User),
+        ("RESP-CODES", Capability::RespCodes),
+        ("PIPELINING", Capability::Pipelining),
+        ("UIDL", Capability::Uidl),
+        ("STLS", Capability::Stls),
+        ("AUTH-RESP-CODE", Capability::AuthRespCode),
+        ("LANG", Capability::Lang),
+    ];
+    if let Some((_, capability)) = BARE.into_iter().find(|(name, _)| is(name)) {
+        args.is_none().then_some(capability)
     } else if is("SASL") {
         let mechanisms = match args {
             None => Vec::new(),

@@ -3,6 +3,7 @@
 use alloc::vec::Vec;
 use core::fmt;
 
+use super::atoms::{check, check_len};
 use super::ValueError;
 
 /// One level of a hierarchical response code (R2449-20: `1*rchar`, printable ASCII
@@ -17,25 +18,7 @@ impl CodeLevel {
     /// Builds a level, refusing the empty level, `/`, `]` and non-printable octets.
     pub fn new(bytes: impl Into<Vec<u8>>) -> Result<Self, ValueError> {
         let bytes = bytes.into();
-        if bytes.is_empty() {
-            return Err(ValueError::Empty {
-                what: "response code level",
-            });
-        }
-        if bytes.len() > Self::MAX_LEN {
-            return Err(ValueError::TooLong {
-                what: "response code level",
-                len: bytes.len(),
-                max: Self::MAX_LEN,
-            });
-        }
-        if let Some(offset) = bytes.iter().position(|&b| !is_rchar(b)) {
-            return Err(ValueError::ForbiddenByte {
-                what: "response code level",
-                byte: bytes.get(offset).copied().unwrap_or_default(),
-                offset,
-            });
-        }
+        check("response code level", &bytes, 1, Self::MAX_LEN, is_rchar)?;
         Ok(CodeLevel(bytes))
     }
 
@@ -144,18 +127,7 @@ impl ResponseCode {
 
     /// Builds a code from levels already checked.
     pub fn from_levels(levels: Vec<CodeLevel>) -> Result<Self, ValueError> {
-        if levels.is_empty() {
-            return Err(ValueError::Empty {
-                what: "response code",
-            });
-        }
-        if levels.len() > Self::MAX_LEVELS {
-            return Err(ValueError::TooLong {
-                what: "response code",
-                len: levels.len(),
-                max: Self::MAX_LEVELS,
-            });
-        }
+        check_len("response code", levels.len(), 1, Self::MAX_LEVELS)?;
         Ok(ResponseCode { levels })
     }
 

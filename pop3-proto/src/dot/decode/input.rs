@@ -6,29 +6,27 @@ use bytes::{Buf, Bytes, BytesMut};
 use super::BodyPiece;
 
 /// Input buffers the decoder consumes from the front of, and the pieces it cuts from
-/// them.
-pub(super) trait Input {
+/// them. The `Bytes` and `BytesMut` inputs differ only in how they cut a piece.
+pub(super) trait Input: AsRef<[u8]> + Buf {
     /// A piece of the body as handed out: a `Bytes` handle or a borrowed slice.
     type Piece;
-    fn bytes(&self) -> &[u8];
+    #[inline]
+    fn bytes(&self) -> &[u8] {
+        self.as_ref()
+    }
     fn take(&mut self, n: usize) -> Self::Piece;
-    fn skip(&mut self, n: usize);
+    #[inline]
+    fn skip(&mut self, n: usize) {
+        self.advance(n);
+    }
     fn from_static(bytes: &'static [u8]) -> Self::Piece;
 }
 
 impl Input for BytesMut {
     type Piece = Bytes;
     #[inline]
-    fn bytes(&self) -> &[u8] {
-        self
-    }
-    #[inline]
     fn take(&mut self, n: usize) -> Bytes {
         self.split_to(n).freeze()
-    }
-    #[inline]
-    fn skip(&mut self, n: usize) {
-        self.advance(n);
     }
     #[inline]
     fn from_static(bytes: &'static [u8]) -> Bytes {
@@ -39,19 +37,11 @@ impl Input for BytesMut {
 impl Input for Bytes {
     type Piece = Bytes;
     #[inline]
-    fn bytes(&self) -> &[u8] {
-        self
-    }
-    #[inline]
     fn take(&mut self, n: usize) -> Bytes {
         // `slice` is generic, so it can be inlined here, unlike `split_to`.
         let out = self.slice(..n);
         self.advance(n);
         out
-    }
-    #[inline]
-    fn skip(&mut self, n: usize) {
-        self.advance(n);
     }
     #[inline]
     fn from_static(bytes: &'static [u8]) -> Bytes {
@@ -61,10 +51,6 @@ impl Input for Bytes {
 
 impl<'a> Input for &'a [u8] {
     type Piece = &'a [u8];
-    #[inline]
-    fn bytes(&self) -> &[u8] {
-        self
-    }
     #[inline]
     fn take(&mut self, n: usize) -> &'a [u8] {
         let (head, tail) = self.split_at(n.min(self.len()));
