@@ -167,6 +167,45 @@ pub trait StartTls: Machine {
 pub(crate) mod input {
     use bytes::{Buf, BytesMut};
 
+    /// The input rules of a machine that runs everything it takes until the
+    /// session is over, and from then on has no room and takes and drops
+    /// everything (the POP2 machines): [`Machine::input_room`](super::Machine::input_room).
+    pub(crate) fn room_until_closed(closed: bool, input: &BytesMut, bound: usize) -> usize {
+        if closed {
+            0
+        } else {
+            room(input, bound)
+        }
+    }
+
+    /// [`Machine::enqueue_input`](super::Machine::enqueue_input) under the same rules.
+    pub(crate) fn take_slice_until_closed(
+        closed: bool,
+        input: &mut BytesMut,
+        data: &[u8],
+        bound: usize,
+    ) -> usize {
+        if closed {
+            data.len()
+        } else {
+            take_slice(input, data, bound)
+        }
+    }
+
+    /// [`Machine::enqueue_buf`](super::Machine::enqueue_buf) under the same rules.
+    pub(crate) fn take_buf_until_closed(
+        closed: bool,
+        input: &mut BytesMut,
+        data: &mut BytesMut,
+        bound: usize,
+    ) {
+        if closed {
+            data.clear();
+        } else {
+            take_buf(input, data, bound);
+        }
+    }
+
     /// Octets that still fit in `input` under `bound`.
     pub(crate) fn room(input: &BytesMut, bound: usize) -> usize {
         bound.saturating_sub(input.len())
@@ -200,3 +239,46 @@ pub(crate) mod input {
         n
     }
 }
+
+/// The output buffer rule the machines that write one buffer share.
+pub(crate) mod output {
+    use bytes::{Bytes, BytesMut};
+
+    /// [`Machine::take_output`](super::Machine::take_output) for a machine whose
+    /// output is one buffer: all of it, as one piece.
+    pub(crate) fn take(output: &mut BytesMut) -> Option<Bytes> {
+        if output.is_empty() {
+            None
+        } else {
+            Some(output.split().freeze())
+        }
+    }
+}
+
+/// The three input methods of [`Machine`] for a machine with an `input` buffer,
+/// a `config.input_limit()` bound, and `is_closed()`, which runs what it takes
+/// until the session is over and then has no room and drops everything (the
+/// POP2 machines).
+macro_rules! input_until_closed {
+    () => {
+        fn input_room(&self) -> usize {
+            $crate::machine::input::room_until_closed(
+                self.is_closed(),
+                &self.input,
+                self.config.input_limit(),
+            )
+        }
+
+        fn enqueue_input(&mut self, data: &[u8]) -> usize {
+            let (closed, bound) = (self.is_closed(), self.config.input_limit());
+            $crate::machine::input::take_slice_until_closed(closed, &mut self.input, data, bound)
+        }
+
+        fn enqueue_buf(&mut self, data: &mut bytes::BytesMut) {
+            let (closed, bound) = (self.is_closed(), self.config.input_limit());
+            $crate::machine::input::take_buf_until_closed(closed, &mut self.input, data, bound);
+        }
+    };
+}
+
+pub(crate) use input_until_closed;

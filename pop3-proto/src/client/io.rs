@@ -1,7 +1,7 @@
 //! The client's side of the crate's IO contract: [`Machine`] and [`StartTls`].
 
 use super::*;
-use crate::machine::{input, Machine, StartTls};
+use crate::machine::{input, output, Machine, StartTls};
 
 impl Client {
     /// Whether input can never be run: the session ended, the connection closed,
@@ -92,11 +92,7 @@ impl Machine for Client {
     }
 
     fn take_output(&mut self) -> Option<Bytes> {
-        if self.output.is_empty() {
-            None
-        } else {
-            Some(self.output.split().freeze())
-        }
+        output::take(&mut self.output)
     }
 
     fn output_len(&self) -> usize {

@@ -15,7 +15,7 @@ pub use error::{ClientError, SendError};
 pub use event::{ClientEvent, ClientPhase};
 
 use crate::framing::{FramingConfig, LineFramer};
-use crate::machine::{input, Machine};
+use crate::machine::{input_until_closed, output, Machine};
 
 /// What the client waits for from the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,33 +162,9 @@ impl Machine for Client {
     type Event = ClientEvent;
     type Error = ClientError;
 
-    /// What fits in [`ClientConfig::max_buffered_input`] (never less than one
-    /// reply line); 0 once the session is over.
-    fn input_room(&self) -> usize {
-        if self.is_closed() {
-            return 0;
-        }
-        input::room(&self.input, self.config.input_limit())
-    }
-
-    /// Takes what fits in [`Machine::input_room`]. Once the session is over,
-    /// input is taken and dropped.
-    fn enqueue_input(&mut self, data: &[u8]) -> usize {
-        if self.is_closed() {
-            return data.len();
-        }
-        input::take_slice(&mut self.input, data, self.config.input_limit())
-    }
-
-    /// Without a copy when nothing is buffered: message data then reaches the
-    /// host as slices of this very buffer.
-    fn enqueue_buf(&mut self, data: &mut BytesMut) {
-        if self.is_closed() {
-            data.clear();
-            return;
-        }
-        input::take_buf(&mut self.input, data, self.config.input_limit());
-    }
+    // Runs what it takes until the session is over; then no room, and
+    // everything is taken and dropped.
+    input_until_closed!();
 
     /// Unless QUIT was answered, the session ends with
     /// [`ClientError::ConnectionClosed`] once the events for the input already
@@ -212,11 +188,7 @@ impl Machine for Client {
     }
 
     fn take_output(&mut self) -> Option<Bytes> {
-        if self.output.is_empty() {
-            None
-        } else {
-            Some(self.output.split().freeze())
-        }
+        output::take(&mut self.output)
     }
 
     fn output_len(&self) -> usize {

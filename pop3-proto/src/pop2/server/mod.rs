@@ -20,7 +20,7 @@ pub use event::{ServerEvent, ServerPhase};
 
 use crate::encode::{put_decimal, Encode};
 use crate::framing::{FramingConfig, LineFramer};
-use crate::machine::{input, Machine};
+use crate::machine::{input_until_closed, Machine};
 use crate::pop2::{Greeting, Reply, ReplyKind};
 use crate::types::{MessageNumber, Text};
 
@@ -239,31 +239,9 @@ impl Machine for Server {
     type Event = ServerEvent;
     type Error = ServerError;
 
-    /// What fits in [`ServerConfig::max_buffered_input`] (never less than one
-    /// command line); 0 once the session is over.
-    fn input_room(&self) -> usize {
-        if self.is_closed() {
-            return 0;
-        }
-        input::room(&self.input, self.config.input_limit())
-    }
-
-    /// Takes what fits in [`Machine::input_room`]. Once the session is over,
-    /// input is taken and dropped: nothing after the end is run.
-    fn enqueue_input(&mut self, data: &[u8]) -> usize {
-        if self.is_closed() {
-            return data.len();
-        }
-        input::take_slice(&mut self.input, data, self.config.input_limit())
-    }
-
-    fn enqueue_buf(&mut self, data: &mut BytesMut) {
-        if self.is_closed() {
-            data.clear();
-            return;
-        }
-        input::take_buf(&mut self.input, data, self.config.input_limit());
-    }
+    // Runs what it takes until the session is over; then no room, and
+    // everything is taken and dropped.
+    input_until_closed!();
 
     /// The client closed its side. Commands already taken still run (and the
     /// host can still answer a pending event); then, unless QUIT was answered,
