@@ -59,13 +59,13 @@ impl Server {
     pub(super) const STAGING_PIECE: usize = 16 * 1024;
 
     /// A stuffer at the start of a message sent with `config`.
-    pub(super) fn stuffer(&mut self, config: StuffConfig) -> Stuffer {
+    pub(super) fn stuffer(&mut self, config: StuffConfig) -> Box<Stuffer> {
         match self.spare_stuffer.take() {
             Some(mut stuffer) => {
                 stuffer.restart(config);
                 stuffer
             }
-            None => Stuffer::new(config),
+            None => Box::new(Stuffer::new(config)),
         }
     }
 

@@ -63,6 +63,7 @@ mod event;
 mod io;
 mod replies;
 
+use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
 
@@ -118,7 +119,7 @@ enum Awaiting {
     Retrieve {
         msg: MessageNumber,
         top: Option<u32>,
-        stuffer: Option<Stuffer>,
+        stuffer: Option<Box<Stuffer>>,
     },
     Update,
     Extension,
@@ -141,8 +142,9 @@ pub struct Server {
     /// Octets in `output`.
     output_queued: usize,
     /// The last message's stuffer, restarted for the next one: cheaper than
-    /// building one per message.
-    spare_stuffer: Option<Stuffer>,
+    /// building one per message. Boxed, as is the one in use, so that handing it
+    /// between the two moves a pointer, not the searcher's tables.
+    spare_stuffer: Option<Box<Stuffer>>,
     phase: Phase,
     awaiting: Awaiting,
     /// USER was accepted: PASS may follow.
