@@ -99,13 +99,16 @@ pub trait Machine {
 
     /// How many octets [`Machine::enqueue_input`] takes now. 0 means the machine
     /// wants no input until its events are taken, its output is written, or (on a
-    /// server) the host has answered; and, once [`Machine::is_closed`], none ever.
+    /// server) the host has answered. Input that can never be run (after the end,
+    /// during a TLS handshake) has the whole bound as its room: it is taken and
+    /// dropped or reported, so a host never waits on it.
     fn input_room(&self) -> usize;
 
     /// Takes octets read from the peer, as many as [`Machine::input_room`]
     /// allows, and returns how many it took. A host that reads no more than the
-    /// room always sees the whole slice taken. Input that can never be run (after
-    /// the session ended, or during a TLS handshake) is taken and discarded or
+    /// room always sees the whole slice taken: the count is always the smaller of
+    /// the room and the slice's length. Input that can never be run (after the
+    /// session ended, or during a TLS handshake) is taken and discarded or
     /// reported, as each machine documents.
     #[must_use = "octets past the returned count were not taken"]
     fn enqueue_input(&mut self, data: &[u8]) -> usize;
@@ -168,11 +171,11 @@ pub(crate) mod input {
     use bytes::{Buf, BytesMut};
 
     /// The input rules of a machine that runs everything it takes until the
-    /// session is over, and from then on has no room and takes and drops
-    /// everything (the POP2 machines): [`Machine::input_room`](super::Machine::input_room).
+    /// session is over, and from then on takes and drops what it is given, as
+    /// much as its bound (the POP2 machines): [`Machine::input_room`](super::Machine::input_room).
     pub(crate) fn room_until_closed(closed: bool, input: &BytesMut, bound: usize) -> usize {
         if closed {
-            0
+            bound
         } else {
             room(input, bound)
         }
@@ -186,7 +189,7 @@ pub(crate) mod input {
         bound: usize,
     ) -> usize {
         if closed {
-            data.len()
+            data.len().min(bound)
         } else {
             take_slice(input, data, bound)
         }
@@ -200,7 +203,7 @@ pub(crate) mod input {
         bound: usize,
     ) {
         if closed {
-            data.clear();
+            data.advance(data.len().min(bound));
         } else {
             take_buf(input, data, bound);
         }
@@ -257,7 +260,7 @@ pub(crate) mod output {
 
 /// The three input methods of [`Machine`] for a machine with an `input` buffer,
 /// a `config.input_limit()` bound, and `is_closed()`, which runs what it takes
-/// until the session is over and then has no room and drops everything (the
+/// until the session is over and then takes and drops what it is given (the
 /// POP2 machines).
 macro_rules! input_until_closed {
     () => {

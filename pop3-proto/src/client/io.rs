@@ -55,9 +55,7 @@ impl Machine for Client {
     type Error = ClientError;
 
     fn input_room(&self) -> usize {
-        if self.is_closed() {
-            0
-        } else if self.discards_input() {
+        if self.discards_input() {
             self.config.input_bound()
         } else {
             input::room(&self.input, self.config.input_bound())
@@ -66,7 +64,7 @@ impl Machine for Client {
 
     fn enqueue_input(&mut self, data: &[u8]) -> usize {
         if self.discards_input() {
-            return self.discard(data.len());
+            return self.discard(data.len().min(self.config.input_bound()));
         }
         let n = input::take_slice(&mut self.input, data, self.config.input_bound());
         self.received = self.received.saturating_add(n as u64);
@@ -75,7 +73,7 @@ impl Machine for Client {
 
     fn enqueue_buf(&mut self, data: &mut BytesMut) {
         if self.discards_input() {
-            let n = self.discard(data.len());
+            let n = self.discard(data.len().min(self.config.input_bound()));
             let _ = data.split_to(n.min(data.len()));
             return;
         }

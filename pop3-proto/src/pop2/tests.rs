@@ -433,9 +433,9 @@ fn client_eof_mid_session() {
     assert_eq!(c.next_event(), Err(error.clone()));
     assert_eq!(c.next_event(), Err(error.clone()));
     assert!(c.is_closed());
-    assert_eq!(c.input_room(), 0);
     assert_eq!(c.send(Command::Quit), Err(SendError::Closed));
-    // Input after the end is taken and dropped.
+    // Input after the end is taken (as much as the room) and dropped.
+    assert!(c.input_room() >= 4);
     assert_eq!(c.enqueue_input(b"#1\r\n"), 4);
     assert_eq!(c.next_event(), Err(error));
 

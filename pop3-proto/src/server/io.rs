@@ -102,9 +102,7 @@ impl Machine for Server {
     /// first. Where input is discarded unrun (TLS handshake, UPDATE, after the
     /// end), the whole bound.
     fn input_room(&self) -> usize {
-        if self.is_closed() {
-            0
-        } else if self.discards_input() {
+        if self.discards_input() {
             self.input_limit()
         } else {
             input::room(&self.input, self.input_limit())
@@ -117,8 +115,9 @@ impl Machine for Server {
     /// in [`Server::discarded_input`] and dropped.
     fn enqueue_input(&mut self, data: &[u8]) -> usize {
         if self.discards_input() {
-            self.discard(data.len());
-            return data.len();
+            let n = data.len().min(self.input_limit());
+            self.discard(n);
+            return n;
         }
         let bound = self.input_limit();
         input::take_slice(&mut self.input, data, bound)
@@ -128,8 +127,9 @@ impl Machine for Server {
     /// `data` fits, its buffer becomes the machine's, without a copy.
     fn enqueue_buf(&mut self, data: &mut BytesMut) {
         if self.discards_input() {
-            self.discard(data.len());
-            data.clear();
+            let n = data.len().min(self.input_limit());
+            self.discard(n);
+            bytes::Buf::advance(data, n);
             return;
         }
         let bound = self.input_limit();

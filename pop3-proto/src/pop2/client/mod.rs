@@ -162,8 +162,8 @@ impl Machine for Client {
     type Event = ClientEvent;
     type Error = ClientError;
 
-    // Runs what it takes until the session is over; then no room, and
-    // everything is taken and dropped.
+    // Runs what it takes until the session is over; then takes and drops
+    // (as much as its room) what it is given.
     input_until_closed!();
 
     /// Unless QUIT was answered, the session ends with

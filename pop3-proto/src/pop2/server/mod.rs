@@ -239,8 +239,8 @@ impl Machine for Server {
     type Event = ServerEvent;
     type Error = ServerError;
 
-    // Runs what it takes until the session is over; then no room, and
-    // everything is taken and dropped.
+    // Runs what it takes until the session is over; then takes and drops
+    // (as much as its room) what it is given.
     input_until_closed!();
 
     /// The client closed its side. Commands already taken still run (and the
