@@ -632,3 +632,39 @@ fn limit_pop2_server_buffered_input() {
     assert_eq!(queued, 600);
     assert_eq!(s.buffered_input(), 600);
 }
+
+/// Input that can never be run is still taken by the room rule: after the end,
+/// each machine's room is its whole bound, and `enqueue_input` takes the smaller
+/// of the room and the slice, never more (the client fuzz target found a closed
+/// machine that said 0 and took everything).
+#[test]
+fn limit_input_after_the_end_follows_the_room() {
+    let config = ServerConfig::default()
+        .with_max_buffered_input(1024)
+        .with_max_sasl_line(1024)
+        .with_max_command_line(512);
+    let mut s = server(config);
+    s.enqueue_all(b"QUIT\r\n");
+    assert_eq!(s.next_event(), Ok(Some(ServerEvent::Closed)));
+    assert!(s.is_closed());
+    assert_eq!(s.input_room(), 1024);
+    let flood = vec![b'x'; 3000];
+    assert_eq!(s.enqueue_input(&flood), 1024);
+    let mut buf = BytesMut::from(&flood[..]);
+    s.enqueue_buf(&mut buf);
+    assert_eq!(buf.len(), 3000 - 1024);
+
+    let config = ClientConfig::default()
+        .with_max_buffered_input(1024)
+        .with_max_line(512)
+        .with_max_sasl_line(512);
+    let mut c = Client::new(config);
+    c.enqueue_all(b"-ERR go away\r\n");
+    assert!(c.next_event().is_err());
+    assert!(c.is_closed());
+    assert_eq!(c.input_room(), 1024);
+    assert_eq!(c.enqueue_input(&flood), 1024);
+    let mut buf = BytesMut::from(&flood[..]);
+    c.enqueue_buf(&mut buf);
+    assert_eq!(buf.len(), 3000 - 1024);
+}

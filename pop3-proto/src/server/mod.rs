@@ -107,8 +107,6 @@ enum PendingUser {
     Impossible,
 }
 
-// One value per machine, never in a collection: its size does not matter.
-#[allow(clippy::large_enum_variant)]
 /// What the machine waits for from the host.
 #[derive(Debug)]
 enum Awaiting {
